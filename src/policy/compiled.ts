@@ -44,7 +44,7 @@ export interface LadderStep {
 }
 
 /** Per-path settings that shape obligations: `step_up.acr_values`, `throttle.retry_after`, … */
-export type PathSettings = Readonly<Partial<Record<ControlPath, JsonObject>>>;
+export type PathSettings = Readonly<Partial<Record<ControlPath | "machine_step_up", JsonObject>>>;
 
 export interface CompiledSegment {
   readonly name: string;
@@ -55,7 +55,11 @@ export interface CompiledSegment {
   /** Weight per detector id (default 1). */
   readonly weights: Readonly<Record<string, number>>;
   /** Authorization grants: when present, a request no grant matches gets `otherwise`. */
-  readonly authorize?: { readonly rules: readonly CompiledRule[]; readonly otherwise: ControlPath; readonly reason: Reason };
+  readonly authorize?: {
+    readonly rules: readonly CompiledRule[];
+    readonly otherwise: ControlPath;
+    readonly reason: Reason;
+  };
   /** Score ladder, ascending by `at`; empty for pure authorization segments. */
   readonly ladder: readonly LadderStep[];
   readonly rules: readonly CompiledRule[];

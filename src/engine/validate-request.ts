@@ -1,0 +1,69 @@
+/** Validates an untrusted access request and says exactly which member is wrong. */
+
+import { type Problem, SignalboxError } from "../errors/signalbox-error.js";
+import type { AccessRequest, JsonObject, RequestContext } from "../model/request.js";
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function checkEntity(
+  value: unknown,
+  name: "subject" | "action" | "resource",
+  keys: readonly string[],
+  problems: Problem[],
+): void {
+  if (value === undefined) {
+    problems.push({ path: name, message: `missing required member "${name}"` });
+    return;
+  }
+  if (!isObject(value)) {
+    problems.push({ path: name, message: `"${name}" must be an object` });
+    return;
+  }
+  for (const k of keys) {
+    const v = value[k];
+    if (v === undefined) problems.push({ path: `${name}.${k}`, message: `missing required member "${name}.${k}"` });
+    else if (typeof v !== "string") problems.push({ path: `${name}.${k}`, message: `"${name}.${k}" must be a string` });
+    else if (v.length === 0) problems.push({ path: `${name}.${k}`, message: `"${name}.${k}" must not be empty` });
+  }
+  const props = value.properties;
+  if (props !== undefined && !isObject(props)) {
+    problems.push({ path: `${name}.properties`, message: `"${name}.properties" must be an object` });
+  }
+}
+
+/** Problems with a request, empty when it is valid. Unknown members are allowed and ignored. */
+export function requestProblems(body: unknown): Problem[] {
+  const problems: Problem[] = [];
+  if (!isObject(body)) return [{ path: "", message: "the request must be a JSON object" }];
+  checkEntity(body.subject, "subject", ["type", "id"], problems);
+  checkEntity(body.action, "action", ["name"], problems);
+  checkEntity(body.resource, "resource", ["type", "id"], problems);
+  if (body.context !== undefined && !isObject(body.context)) {
+    problems.push({ path: "context", message: `"context" must be an object` });
+  }
+  return problems;
+}
+
+const EMPTY: JsonObject = Object.freeze({}) as JsonObject;
+
+/**
+ * Returns the request with absent `properties` and `context` normalised to empty objects, or throws
+ * `INVALID_REQUEST` listing every problem.
+ */
+export function validateRequest(body: unknown): AccessRequest {
+  const problems = requestProblems(body);
+  if (problems.length > 0) {
+    const first = problems[0];
+    throw new SignalboxError("INVALID_REQUEST", first ? first.message : "invalid request", { problems });
+  }
+  const b = body as AccessRequest;
+  if (b.subject.properties && b.action.properties && b.resource.properties && b.context) return b;
+  return {
+    subject: b.subject.properties ? b.subject : { ...b.subject, properties: EMPTY },
+    action: b.action.properties ? b.action : { ...b.action, properties: EMPTY },
+    resource: b.resource.properties ? b.resource : { ...b.resource, properties: EMPTY },
+    context: b.context ?? (EMPTY as RequestContext),
+  };
+}

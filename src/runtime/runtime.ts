@@ -1,0 +1,96 @@
+/** The running service's core: the engine plus what the HTTP, gRPC and CLI edges need around it. */
+
+import type { Engine, EngineObserver } from "../engine/engine.js";
+
+export interface ReadinessProbe {
+  /** The state store answered a read. */
+  readonly state: boolean;
+  /** The audit trail answered a lookup. */
+  readonly audit: boolean;
+}
+
+export type PolicyReloadResult =
+  | { readonly ok: true; readonly id: string; readonly revision: string }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+export interface Runtime {
+  readonly engine: Engine;
+  /** Subscribes to engine events (metrics, logs); returns the unsubscribe function. */
+  observe(observer: EngineObserver): () => void;
+  /** Whether the state store and the audit trail are reachable right now. */
+  probe(): Promise<ReadinessProbe>;
+  /** Re-loads the policy file; on error the active policy stays and the problems are returned. */
+  reloadPolicy(): Promise<PolicyReloadResult>;
+  /** Stops watching, closes the engine (flushing the audit trail). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Fans engine events out to any number of subscribers; a failing subscriber never reaches the engine. */
+export class ObserverHub implements EngineObserver {
+  private readonly subscribers = new Set<EngineObserver>();
+
+  subscribe(observer: EngineObserver): () => void {
+    this.subscribers.add(observer);
+    return () => this.subscribers.delete(observer);
+  }
+
+  private each(call: (o: EngineObserver) => void): void {
+    for (const o of this.subscribers) {
+      try {
+        call(o);
+      } catch {
+        // observers must not throw (engine contract); one that does loses its own event only
+      }
+    }
+  }
+
+  onDecision: NonNullable<EngineObserver["onDecision"]> = (d, r) => this.each((o) => o.onDecision?.(d, r));
+  onShadowDecision: NonNullable<EngineObserver["onShadowDecision"]> = (a, s, r) =>
+    this.each((o) => o.onShadowDecision?.(a, s, r));
+  onDetectorError: NonNullable<EngineObserver["onDetectorError"]> = (d, s) =>
+    this.each((o) => o.onDetectorError?.(d, s));
+  onStateError: NonNullable<EngineObserver["onStateError"]> = (k, m) => this.each((o) => o.onStateError?.(k, m));
+  onOutcome: NonNullable<EngineObserver["onOutcome"]> = (out, id) => this.each((o) => o.onOutcome?.(out, id));
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Probes the engine's stores with the cheapest calls their ports offer. */
+export async function probeEngine(engine: Engine): Promise<ReadinessProbe> {
+  const [state, audit] = await Promise.allSettled([
+    withTimeout(engine.state.read({ profiles: [], counters: [], claims: [] }, Date.now()), PROBE_TIMEOUT_MS),
+    withTimeout(engine.audit.getDecision("00000000-0000-0000-0000-000000000000"), PROBE_TIMEOUT_MS),
+  ]);
+  return { state: state.status === "fulfilled", audit: audit.status === "fulfilled" };
+}
+
+/** A runtime around an existing engine, with no policy file to reload (library use and tests). */
+export function runtimeOf(engine: Engine, hub: ObserverHub): Runtime {
+  let closed: Promise<void> | undefined;
+  return {
+    engine,
+    observe: (o) => hub.subscribe(o),
+    probe: () => probeEngine(engine),
+    reloadPolicy: async () => ({ ok: false, problems: ["the service was started without a policy file"] }),
+    close: () => {
+      closed ??= engine.close();
+      return closed;
+    },
+  };
+}
