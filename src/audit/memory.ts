@@ -1,6 +1,6 @@
 /** An in-memory audit trail: keeps decisions and outcomes in process, for tests and the library use. */
 
-import type { AuditTrail, AuditedDecision, DecisionEntry, OutcomeEntry } from "./port.js";
+import type { AuditedDecision, AuditTrail, DecisionEntry, OutcomeEntry } from "./port.js";
 
 export class MemoryAuditTrail implements AuditTrail {
   readonly kind = "memory";

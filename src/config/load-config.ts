@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { SignalboxError } from "../errors/signalbox-error.js";
 import type { Problem } from "../errors/signalbox-error.js";
+import { SignalboxError } from "../errors/signalbox-error.js";
 import { parseApiKey, splitKeyList } from "./api-keys.js";
 import { type ApiKeyConfig, DEFAULT_CONFIG, LOG_LEVELS, type LogLevel, type ServeConfig } from "./serve-config.js";
 
@@ -35,13 +35,14 @@ const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = <T>(message: string): Parsed<T> => ({ ok: false, message });
 
 function show(raw: unknown): string {
-  return typeof raw === "string" ? `"${raw}"` : JSON.stringify(raw) ?? String(raw);
+  return typeof raw === "string" ? `"${raw}"` : (JSON.stringify(raw) ?? String(raw));
 }
 
 function integer(min: number, max: number) {
   return (raw: unknown): Parsed<number> => {
     const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isInteger(n) || n < min || n > max) return bad(`${show(raw)} is not an integer between ${min} and ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      return bad(`${show(raw)} is not an integer between ${min} and ${max}`);
     return ok(n);
   };
 }
@@ -183,6 +184,13 @@ const OPTIONS = {
     fileKey: "trustProxy",
     parse: flag,
   },
+  enrichment: {
+    flag: "--enrichment",
+    flagKey: "enrichment",
+    env: "SIGNALBOX_ENRICHMENT",
+    fileKey: "enrichment",
+    parse: oneOf(["databases", "pep"] as const),
+  },
 } satisfies Record<string, OptionSpec<unknown>>;
 
 type Options = typeof OPTIONS;
@@ -190,6 +198,9 @@ type ValueOf<K extends keyof Options> = Options[K] extends OptionSpec<infer T> ?
 
 /** Config-file keys Signalbox knows; anything else is reported so a typo does not silently do nothing. */
 const FILE_KEYS: ReadonlySet<string> = new Set(Object.values(OPTIONS).map((o) => o.fileKey));
+
+/** Sections handed whole to the module that owns them (it checks them and names their keys). */
+const FILE_SECTIONS: ReadonlySet<string> = new Set(["gateway"]);
 
 function readConfigFile(path: string, read: (path: string) => string): Record<string, unknown> {
   let source: string;
@@ -202,7 +213,10 @@ function readConfigFile(path: string, read: (path: string) => string): Record<st
   try {
     data = path.endsWith(".json") ? JSON.parse(source) : parseYaml(source);
   } catch (err) {
-    throw new SignalboxError("CONFIG_INVALID", `--config: "${path}" is not valid YAML or JSON: ${(err as Error).message}`);
+    throw new SignalboxError(
+      "CONFIG_INVALID",
+      `--config: "${path}" is not valid YAML or JSON: ${(err as Error).message}`,
+    );
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== "object" || Array.isArray(data)) {
@@ -215,7 +229,9 @@ function readConfigFile(path: string, read: (path: string) => string): Record<st
 function flatten(data: Record<string, unknown>): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const [k, v] of Object.entries(data)) {
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    if (FILE_SECTIONS.has(k)) {
+      out.set(k, v);
+    } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
       for (const [k2, v2] of Object.entries(v)) out.set(`${k}.${k2}`, v2);
     } else {
       out.set(k, v);
@@ -239,7 +255,8 @@ export function loadConfig(sources: ConfigSources = {}): ServeConfig {
     : new Map<string, unknown>();
   const fileDir = configPath ? dirname(resolve(configPath)) : "";
   for (const key of file.keys()) {
-    if (!FILE_KEYS.has(key)) problems.push({ path: key, message: `--config: unknown key "${key}"` });
+    if (!FILE_KEYS.has(key) && !FILE_SECTIONS.has(key))
+      problems.push({ path: key, message: `--config: unknown key "${key}"` });
   }
 
   function pick<K extends keyof Options>(name: K): ValueOf<K> | undefined {
@@ -283,6 +300,8 @@ export function loadConfig(sources: ConfigSources = {}): ServeConfig {
     minimalBatch: pick("minimalBatch") ?? d.minimalBatch,
     logLevel: pick("logLevel") ?? d.logLevel,
     trustProxy: pick("trustProxy") ?? d.trustProxy,
+    enrichment: pick("enrichment") ?? d.enrichment,
+    gateway: file.get("gateway"),
     reloadDebounceMs: d.reloadDebounceMs,
   };
   if (problems.length > 0) {

@@ -44,6 +44,10 @@ export interface ServeConfig {
   readonly logLevel: LogLevel;
   /** Honour `X-Forwarded-*` headers (only behind a trusted proxy). */
   readonly trustProxy: boolean;
+  /** `databases`: geo, ASN and IP lists from the shipped databases; `pep`: only what the PEP sends. */
+  readonly enrichment: "databases" | "pep";
+  /** The gateway faces' settings (JWT verification, subject headers, routes), checked by the gateway module. */
+  readonly gateway: unknown;
   /** Quiet period before a changed policy file is re-loaded. */
   readonly reloadDebounceMs: number;
 }
@@ -64,5 +68,7 @@ export const DEFAULT_CONFIG: ServeConfig = Object.freeze({
   minimalBatch: false,
   logLevel: "info",
   trustProxy: false,
+  enrichment: "databases",
+  gateway: undefined,
   reloadDebounceMs: 250,
 });

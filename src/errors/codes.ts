@@ -120,6 +120,46 @@ export const ERROR_CODES = {
     meaning: "the service is shutting down and takes no new decisions",
     fix: "retry against another node",
   },
+  ACCESS_DENIED: {
+    status: 403,
+    meaning: "a gateway or middleware check was denied by policy (control path deny)",
+    fix: "the decision id and reasons in the body say why; report a false positive as an outcome",
+  },
+  APPROVAL_REQUIRED: {
+    status: 403,
+    meaning: "a gateway or middleware check is held for approval (control path hold)",
+    fix: "submit the access request named in the body's access_request and retry once approved",
+  },
+  QUARANTINED: {
+    status: 403,
+    meaning: "a gateway or middleware check was refused because the identity is quarantined",
+    fix: "the identity's sessions are being revoked; security operations must clear it",
+  },
+  STEP_UP_REQUIRED: {
+    status: 401,
+    meaning: "the gateway asks for stronger or fresher authentication (control path step_up)",
+    fix: "people: re-authenticate with the acr_values and max_age of WWW-Authenticate; machines: re-issue the token or re-attest as x-signalbox-reissue says",
+  },
+  THROTTLED: {
+    status: 429,
+    meaning: "a gateway or middleware check was throttled by policy (NGINX answers 403 with x-signalbox-retry-after)",
+    fix: "retry after the number of seconds in Retry-After",
+  },
+  INVALID_TOKEN: {
+    status: 401,
+    meaning: "the bearer JWT at a gateway is malformed, expired, badly signed or fails the issuer or audience check",
+    fix: "obtain a new token from the configured issuer; error_description in WWW-Authenticate says what failed",
+  },
+  SUBJECT_REQUIRED: {
+    status: 401,
+    meaning: "the gateway request carries no bearer token and no configured subject header",
+    fix: "send Authorization: Bearer <JWT>, or configure the proxy to set the subject header",
+  },
+  ROUTE_NOT_ALLOWED: {
+    status: 403,
+    meaning: "the gateway request matches no configured route and unmatched routes are denied",
+    fix: "add the route template to gateway.routes, or set gateway.unmatchedRoute to path",
+  },
   INTERNAL: {
     status: 500,
     meaning: "an unexpected internal error",

@@ -1,7 +1,7 @@
 /** Compiles policy YAML into a `CompiledPolicy`, reporting every problem with its file, line and column. */
 
 import { dirname, resolve } from "node:path";
-import { isMap, isScalar, LineCounter, parseDocument, parse as parseYaml, type Scalar } from "yaml";
+import { type Document, isMap, isScalar, LineCounter, parseDocument, parse as parseYaml, type Scalar } from "yaml";
 import type { Problem } from "../errors/signalbox-error.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
 import { type BandBounds, DEFAULT_BAND_BOUNDS } from "../model/band.js";
@@ -39,7 +39,7 @@ const SEGMENT_KEYS = [
   "paths",
 ];
 const RULE_KEYS = ["id", "description", "when", "path", "reason", "obligations"];
-const GRANT_KEYS = ["id", "description", "when", "path"];
+const GRANT_KEYS = ["id", "description", "when"];
 const NAME = /^[a-z0-9_-]+$/;
 const CODE = /^[a-z][a-z0-9_]*$/;
 
@@ -54,17 +54,19 @@ interface Analysis {
 
 class PolicyCompiler {
   readonly src: PolicySource;
+  private readonly doc: Document;
   private readonly known: readonly string[];
   private readonly disabled = new Set<string>();
   missingFile = false;
 
   constructor(
-    private readonly text: string,
+    text: string,
     private readonly file: string,
     private readonly options: CompileOptions,
-    private readonly lines: LineCounter,
   ) {
-    this.src = new PolicySource(file, text, lines);
+    const lines = new LineCounter();
+    this.doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    this.src = new PolicySource(file, text, lines, this.doc);
     this.known = options.knownDetectors ?? KNOWN_DETECTOR_IDS;
   }
 
@@ -100,11 +102,11 @@ class PolicyCompiler {
   }
 
   json(node: YamlNode): JsonValue {
-    return (node?.toJSON() ?? null) as JsonValue;
+    return this.src.toJs(node) as JsonValue;
   }
 
   compile(): CompiledPolicy | undefined {
-    const doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    const doc = this.doc;
     for (const e of doc.errors) this.src.atOffset(e.pos[0], `yaml: ${e.message.split("\n")[0] ?? e.message}`);
     if (doc.errors.length > 0) return undefined;
     const top = this.src.entries(doc.contents as YamlNode, "the policy", TOP_KEYS);
@@ -139,10 +141,16 @@ class PolicyCompiler {
     });
   }
 
-  required<T>(entries: Entries, key: string, parent: YamlNode, read: (n: YamlNode) => T | undefined): T | undefined {
+  required<T>(
+    entries: Entries,
+    key: string,
+    parent: YamlNode,
+    read: (n: YamlNode) => T | undefined,
+    where?: string,
+  ): T | undefined {
     const entry = entries.get(key);
     if (!entry) {
-      this.src.at(parent, `missing required key "${key}"`);
+      this.src.at(parent, `${where === undefined ? "" : `${where}: `}missing required key "${key}"`);
       return undefined;
     }
     return read(entry.value);
@@ -300,10 +308,11 @@ class PolicyCompiler {
     names: Set<string>,
     policyPaths: Record<string, JsonObject>,
   ): CompiledSegment | undefined {
-    const where0 = `segments[${index}]`;
+    const declared = isMap(node) ? node.get("name") : undefined;
+    const where0 = typeof declared === "string" ? `segment "${declared}"` : `segments[${index}]`;
     const e = this.src.entries(node, where0, SEGMENT_KEYS);
     if (!e) return undefined;
-    const name = this.required(e, "name", node, (n) => this.src.string(n, `${where0}.name`));
+    const name = this.required(e, "name", node, (n) => this.src.string(n, `${where0}.name`), where0);
     if (name !== undefined) {
       const nameNode = e.get("name")?.value;
       if (!NAME.test(name)) this.src.at(nameNode, `segment name "${name}" must match [a-z0-9_-]+`);
@@ -318,7 +327,7 @@ class PolicyCompiler {
     const authorize = this.authorize(e, where);
     const ladder = this.ladder(e.get("ladder")?.value, where);
     const rules = this.rules(e.get("rules")?.value, where);
-    const onError = this.required(e, "on_error", node, (n) => this.controlPath(n, `${where}: on_error`));
+    const onError = this.required(e, "on_error", node, (n) => this.controlPath(n, `${where}: on_error`), where);
     const own = this.pathSettings(e.get("paths")?.value, `${where}: paths`);
     if (!e.has("ladder") && !e.has("authorize")) {
       this.src.at(node, `${where} needs a \`ladder\` or \`authorize\`: otherwise every request it gets is allowed`);
@@ -393,15 +402,13 @@ class PolicyCompiler {
       const at = `${where}: authorize[${i}]`;
       const g = this.src.entries(node, at, GRANT_KEYS);
       if (!g) return;
-      const id = this.required(g, "id", node, (n) => this.src.string(n, `${at}.id`));
+      const id = this.required(g, "id", node, (n) => this.src.string(n, `${at}.id`), at);
       if (id !== undefined && ids.has(id)) this.src.at(g.get("id")?.value, `${where}: grant id "${id}" is used twice`);
       if (id !== undefined) ids.add(id);
       const gw = id === undefined ? at : `${where}: grant "${id}"`;
       const when = this.condition(g.get("when")?.value, `${gw}: when`, "request");
-      const pathEntry = g.get("path");
-      const path = pathEntry ? this.controlPath(pathEntry.value, `${gw}: path`) : "allow";
-      if (id === undefined || !when || path === undefined) return;
-      rules.push({ id, when, path, reason: { code: "authorized", message: `granted by "${id}"` } });
+      if (id === undefined || !when) return;
+      rules.push({ id, when, path: "allow", reason: { code: "authorized", message: `granted by "${id}"` } });
     });
     if (otherwise === undefined) return undefined;
     return { rules, otherwise, reason: NOT_AUTHORIZED };
@@ -415,8 +422,8 @@ class PolicyCompiler {
       const at = `${where}: ladder[${i}]`;
       const s = this.src.entries(item, at, ["at", "path"]);
       if (!s) return;
-      const score = this.required(s, "at", item, (n) => this.src.number(n, `${at}.at`, 0, 100));
-      const path = this.required(s, "path", item, (n) => this.controlPath(n, `${at}.path`));
+      const score = this.required(s, "at", item, (n) => this.src.number(n, `${at}.at`, 0, 100), at);
+      const path = this.required(s, "path", item, (n) => this.controlPath(n, `${at}.path`), at);
       if (score === undefined || path === undefined) return;
       const prev = out[out.length - 1];
       if (i === 0 && score !== 0)
@@ -438,7 +445,7 @@ class PolicyCompiler {
       const at = `${where}: rules[${i}]`;
       const r = this.src.entries(item, at, RULE_KEYS);
       if (!r) return;
-      const id = this.required(r, "id", item, (n) => this.src.string(n, `${at}.id`));
+      const id = this.required(r, "id", item, (n) => this.src.string(n, `${at}.id`), at);
       if (id !== undefined && ids.has(id)) this.src.at(r.get("id")?.value, `${where}: rule id "${id}" is used twice`);
       if (id !== undefined) ids.add(id);
       const rw = id === undefined ? at : `${where}: rule "${id}"`;
@@ -446,8 +453,8 @@ class PolicyCompiler {
       if (!whenEntry)
         this.src.at(item, `${rw}: missing required key "when" (a rule without a condition would always apply)`);
       const when = whenEntry ? this.condition(whenEntry.value, `${rw}: when`, "rule") : undefined;
-      const path = this.required(r, "path", item, (n) => this.controlPath(n, `${rw}: path`));
-      const reason = this.required(r, "reason", item, (n) => this.reason(n, rw));
+      const path = this.required(r, "path", item, (n) => this.controlPath(n, `${rw}: path`), rw);
+      const reason = this.required(r, "reason", item, (n) => this.reason(n, rw), rw);
       const obligationsEntry = r.get("obligations");
       const obligations = obligationsEntry
         ? this.src.anyEntries(obligationsEntry.value, `${rw}: obligations`)
@@ -466,8 +473,14 @@ class PolicyCompiler {
   reason(node: YamlNode, where: string): Reason | undefined {
     const r = this.src.entries(node, `${where}: reason`, ["code", "message"]);
     if (!r) return undefined;
-    const code = this.required(r, "code", node, (n) => this.src.string(n, `${where}: reason.code`));
-    const message = this.required(r, "message", node, (n) => this.src.string(n, `${where}: reason.message`));
+    const code = this.required(r, "code", node, (n) => this.src.string(n, `${where}: reason.code`), `${where}: reason`);
+    const message = this.required(
+      r,
+      "message",
+      node,
+      (n) => this.src.string(n, `${where}: reason.message`),
+      `${where}: reason`,
+    );
     if (code !== undefined && !CODE.test(code)) {
       this.src.at(r.get("code")?.value, `${where}: reason code "${code}" must be snake_case ([a-z][a-z0-9_]*)`);
       return undefined;
@@ -485,7 +498,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 function analyse(text: string, file: string, options: CompileOptions): Analysis {
-  const compiler = new PolicyCompiler(text, file, options, new LineCounter());
+  const compiler = new PolicyCompiler(text, file, options);
   const policy = compiler.compile();
   const problems = [...compiler.src.problems].sort(
     (a, b) =>

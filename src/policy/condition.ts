@@ -43,12 +43,12 @@ function rangeStart(err: unknown): number | undefined {
 
 /** The first line of a CEL error message, without the source excerpt the library appends. */
 function firstLine(message: string): string {
-  const line = message.split("\n")[0] ?? message;
-  return line.trim();
+  const line = (message.split("\n")[0] ?? message).trim();
+  return line.charAt(0).toLowerCase() + line.slice(1);
 }
 
 function scopeMessage(message: string, scope: ConditionScope): string {
-  const unknown = /^Unknown variable: (\w+)/.exec(message);
+  const unknown = /^unknown variable: (\w+)/.exec(message);
   const name = unknown?.[1];
   if (name && scope === "request" && (RULE_ONLY_VARIABLES as readonly string[]).includes(name)) {
     return `\`${name}\` is only available in rules: segments and authorization grants are decided before detection`;
@@ -64,7 +64,8 @@ function withProperties(entity: unknown): unknown {
   return { ...entity, properties: {} };
 }
 
-function bindings(vars: ConditionVars, scope: ConditionScope): Record<string, unknown> {
+/** The CEL bindings of a condition: the variables of its scope, with the documented normalisation. */
+export function conditionBindings(vars: ConditionVars, scope: ConditionScope): Record<string, unknown> {
   const out: Record<string, unknown> = {
     subject: withProperties(vars.subject),
     action: withProperties(vars.action),
@@ -111,7 +112,7 @@ export function compileCondition(
     source,
     evaluate(vars) {
       try {
-        const value = run(bindings(vars, scope));
+        const value = run(conditionBindings(vars, scope));
         if (typeof value === "boolean") return { value };
         return { value: false, error: `condition "${source}" returned ${typeof value}, not a bool` };
       } catch (err) {

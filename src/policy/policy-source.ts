@@ -1,6 +1,6 @@
 /** Reads a policy's YAML tree with positions, collecting every problem instead of stopping at the first. */
 
-import { isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar } from "yaml";
+import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar } from "yaml";
 import type { Problem } from "../errors/signalbox-error.js";
 
 export type YamlNode = Node | null | undefined;
@@ -45,7 +45,21 @@ export class PolicySource {
     readonly file: string,
     readonly text: string,
     private readonly lines: LineCounter,
+    private readonly doc?: Document,
   ) {}
+
+  /** Follows a YAML alias (`*name`) to the node its anchor names. */
+  deref(node: YamlNode): YamlNode {
+    if (isAlias(node) && this.doc) return (node.resolve(this.doc) as Node | undefined) ?? node;
+    return node;
+  }
+
+  /** The plain JavaScript value of a node, aliases resolved. */
+  toJs(node: YamlNode): unknown {
+    const n = this.deref(node);
+    if (n === null || n === undefined) return null;
+    return this.doc ? n.toJS(this.doc) : n.toJSON();
+  }
 
   /** Records a problem at a source offset. */
   atOffset(offset: number, message: string, path?: string): void {
@@ -85,7 +99,8 @@ export class PolicySource {
   }
 
   /** The entries of a map node; reports a non-map and every key outside `allowed`. */
-  entries(node: YamlNode, where: string, allowed: readonly string[]): Entries | undefined {
+  entries(node0: YamlNode, where: string, allowed: readonly string[]): Entries | undefined {
+    const node = this.deref(node0);
     if (!isMap(node)) {
       this.at(node, `${where} must be a map`);
       return undefined;
@@ -101,7 +116,7 @@ export class PolicySource {
         this.at(key, `${where}: unknown key "${key.value}"${suggestion(key.value, allowed)}`);
         continue;
       }
-      out.set(key.value, { key, value: pair.value as YamlNode });
+      out.set(key.value, { key, value: this.deref(pair.value as YamlNode) });
     }
     return out;
   }
@@ -137,8 +152,9 @@ export class PolicySource {
   }
 
   /** The items of a sequence node; reports anything else. */
-  items(node: YamlNode, where: string): readonly YamlNode[] | undefined {
-    if (isSeq(node)) return node.items as YamlNode[];
+  items(node0: YamlNode, where: string): readonly YamlNode[] | undefined {
+    const node = this.deref(node0);
+    if (isSeq(node)) return (node.items as YamlNode[]).map((item) => this.deref(item));
     this.at(node, `${where} must be a list`);
     return undefined;
   }

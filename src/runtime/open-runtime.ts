@@ -2,14 +2,21 @@
 
 import { resolve } from "node:path";
 import type { Logger } from "pino";
+import { MemoryAuditTrail } from "../audit/memory.js";
+import { openAuditTrail } from "../audit/open-audit.js";
+import type { AuditTrail } from "../audit/port.js";
 import type { ServeConfig } from "../config/serve-config.js";
+import { createEngine } from "../engine/create-engine.js";
 import type { EngineObserver } from "../engine/engine.js";
+import { createDatabaseEnricher, type DatabaseEnricher } from "../enrich/database-enricher.js";
+import type { Enricher } from "../enrich/enrichment.js";
 import { PEP_ONLY_ENRICHER } from "../enrich/enrichment.js";
 import { formatProblem, isSignalboxError } from "../errors/signalbox-error.js";
 import type { CompiledPolicy } from "../policy/compiled.js";
-import { engineFactory, openAudit, openEnricher, openState, policyLoader } from "./optional-modules.js";
+import { DEFAULT_POLICY_FILE, loadPolicy } from "../policy/load.js";
+import { openStateStore } from "../state/open-state.js";
 import { type PolicyWatch, watchPolicy } from "./policy-watch.js";
-import { ObserverHub, type PolicyReloadResult, type Runtime, probeEngine } from "./runtime.js";
+import { ObserverHub, type PolicyReloadResult, probeEngine, type Runtime } from "./runtime.js";
 
 export interface RuntimeOptions {
   readonly logger?: Logger;
@@ -28,17 +35,17 @@ function problemsOf(err: unknown): string[] {
 /** Opens everything the service needs; on failure closes what was already opened and rethrows. */
 export async function openRuntime(config: ServeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.logger;
-  const loader = await policyLoader();
-  const policyFile = config.policy ? resolve(config.policy) : loader.defaultFile;
-  if (!policyFile) throw new Error("no policy file given and no default policy is shipped");
-  const policy: CompiledPolicy = await loader.load(policyFile);
+  const policyFile = config.policy ? resolve(config.policy) : DEFAULT_POLICY_FILE;
+  const policy: CompiledPolicy = await loadPolicy(policyFile);
 
-  const state = await openState(config.state, config.dataDir);
-  let audit: Awaited<ReturnType<typeof openAudit>> | undefined;
+  const state = await openStateStore(config.state, config.dataDir);
+  let audit: AuditTrail | undefined;
+  let databases: DatabaseEnricher | undefined;
   try {
-    audit = await openAudit(config.audit, config.dataDir);
-    const enricher = (await openEnricher(config.dataDir)) ?? PEP_ONLY_ENRICHER;
-    const createEngine = await engineFactory();
+    // `memory:` keeps the trail in the process (tests, demos); every other URL goes to the audit adapters
+    audit = config.audit === "memory:" ? new MemoryAuditTrail() : await openAuditTrail(config.audit, config.dataDir);
+    if (config.enrichment === "databases") databases = await createDatabaseEnricher();
+    const enricher: Enricher = databases ?? PEP_ONLY_ENRICHER;
     const hub = new ObserverHub();
     if (options.observer) hub.subscribe(options.observer);
     const engine = createEngine({
@@ -58,8 +65,7 @@ export async function openRuntime(config: ServeConfig, options: RuntimeOptions =
     let reloading: Promise<PolicyReloadResult> | undefined;
     const reloadPolicy = (): Promise<PolicyReloadResult> => {
       // a burst of change events collapses into the one reload already running
-      reloading ??= loader
-        .load(policyFile)
+      reloading ??= loadPolicy(policyFile)
         .then((next): PolicyReloadResult => {
           engine.setPolicy(next);
           log?.info({ policy: next.id, revision: next.revision }, "policy reloaded");
@@ -89,6 +95,7 @@ export async function openRuntime(config: ServeConfig, options: RuntimeOptions =
       close() {
         closing ??= (async () => {
           watcher?.stop();
+          databases?.close();
           await reloading;
           await engine.close();
         })();
@@ -96,6 +103,7 @@ export async function openRuntime(config: ServeConfig, options: RuntimeOptions =
       },
     };
   } catch (err) {
+    databases?.close();
     await Promise.allSettled([state.close(), audit?.close()]);
     throw err;
   }

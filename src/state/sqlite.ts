@@ -6,19 +6,19 @@ import Database from "better-sqlite3";
 import { SignalboxError } from "../errors/signalbox-error.js";
 import type { JsonObject } from "../model/request.js";
 import {
-  COUNTER_BUCKETS,
+  bucketOf,
   type ClaimRead,
   type ClaimSpec,
+  COUNTER_BUCKETS,
   type CounterRead,
+  emptyProfile,
+  oldestBucket,
   type PendingDecision,
   type Profile,
   type StateQuery,
   type StateSnapshot,
   type StateStore,
   type StateUpdate,
-  bucketOf,
-  emptyProfile,
-  oldestBucket,
 } from "./port.js";
 import { applyToProfile } from "./profile-ops.js";
 
@@ -128,13 +128,24 @@ export class SqliteStateStore implements StateStore {
   prune(now: number): void {
     this.assertOpen();
     this.lastPruneAt = now;
-    this.db.transaction(() => {
-      this.stmt.pruneCounters.run(now);
-      this.stmt.pruneDistinct.run(now);
-      this.stmt.pruneClaims.run(now);
-      this.stmt.prunePending.run(now);
-      this.stmt.pruneProfiles.run(now - this.profileRetentionMs);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.stmt.pruneCounters.run(now);
+        this.stmt.pruneDistinct.run(now);
+        this.stmt.pruneClaims.run(now);
+        this.stmt.prunePending.run(now);
+        this.stmt.pruneProfiles.run(now - this.profileRetentionMs);
+      })
+      .immediate();
+  }
+
+  /** The durability settings in force, for diagnostics: `synchronous` 1 is NORMAL, 2 is FULL. */
+  pragmas(): { journalMode: string; synchronous: number } {
+    this.assertOpen();
+    return {
+      journalMode: String(this.db.pragma("journal_mode", { simple: true })),
+      synchronous: Number(this.db.pragma("synchronous", { simple: true })),
+    };
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,262 @@
+/**
+ * The audit trail the engine writes to: masks and builds records lazily, chains them per writer,
+ * commits them in groups through a backend, and adds signed checkpoints and retention cuts.
+ */
+
+import { SignalboxError } from "../errors/signalbox-error.js";
+import type { JsonObject } from "../model/request.js";
+import { type ChainHead, chainRecordWithBody, EMPTY_HEAD } from "./chain.js";
+import { type CheckpointSigner, signCheckpoint } from "./checkpoint-key.js";
+import { type GroupCommitOptions, GroupCommitQueue } from "./group-commit.js";
+import { DEFAULT_MASK, maskRequest } from "./mask.js";
+import type { AuditedDecision, AuditTrail, DecisionEntry, OutcomeEntry } from "./port.js";
+import {
+  AUDIT_SCHEMA,
+  type CheckpointBody,
+  decisionRecord,
+  entryOfRecord,
+  outcomeEntryOfRecord,
+  outcomeRecord,
+  type RecordMasking,
+  type RetentionCut,
+  type UnchainedRecord,
+} from "./record.js";
+import type { AuditBackend, AuditFilter, AuditPage, AuditStore, StoredAnchor, StoredRow } from "./store.js";
+import { recordOfRow, rowOfRecord } from "./stored-row.js";
+
+export interface CheckpointOptions {
+  /** Write a checkpoint after this many records. */
+  readonly every?: number;
+  /** Write a checkpoint this often (milliseconds) when records were written since the last one. */
+  readonly intervalMs?: number;
+  /** Signs checkpoints; without it checkpoints are written unsigned (they then anchor nothing). */
+  readonly signer?: CheckpointSigner;
+}
+
+export interface ChainedTrailOptions extends GroupCommitOptions {
+  /** This node's chain. */
+  readonly writerId: string;
+  /** Dotted request paths to mask. Default: token and session ids. */
+  readonly mask?: readonly string[];
+  /** HMAC key for masking. */
+  readonly maskKey: string | Uint8Array;
+  readonly checkpoints?: CheckpointOptions;
+  /** Wall clock for checkpoint times, epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+type Pending =
+  | { readonly kind: "decision"; readonly entry: DecisionEntry }
+  | { readonly kind: "outcome"; readonly entry: OutcomeEntry }
+  | { readonly kind: "checkpoint"; readonly reason: "periodic" | "close" }
+  | { readonly kind: "retention"; readonly before: number; deleted: number };
+
+export class ChainedAuditTrail implements AuditTrail, AuditStore {
+  readonly enabled = true;
+  readonly writerId: string;
+  private readonly queue: GroupCommitQueue<Pending>;
+  private readonly masking: RecordMasking;
+  private readonly now: () => number;
+  private head: ChainHead;
+  private headStale = false;
+  private sinceCheckpoint = 0;
+  private closed = false;
+  private interval: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly backend: AuditBackend,
+    private readonly options: ChainedTrailOptions,
+    head: ChainHead,
+  ) {
+    this.writerId = options.writerId;
+    this.head = head;
+    this.now = options.now ?? Date.now;
+    const mask = options.mask ?? DEFAULT_MASK;
+    this.masking = { mask: (request: JsonObject) => maskRequest(request, mask, options.maskKey) };
+    this.queue = new GroupCommitQueue((batch) => this.commit(batch), options);
+    const intervalMs = options.checkpoints?.intervalMs;
+    if (intervalMs !== undefined && intervalMs > 0) {
+      this.interval = setInterval(() => {
+        if (this.sinceCheckpoint > 0) this.queue.push({ kind: "checkpoint", reason: "periodic" }).catch(() => {});
+      }, intervalMs);
+      this.interval.unref();
+    }
+  }
+
+  /** Opens the trail on `backend`, continuing the writer's chain where it ends. */
+  static async open(backend: AuditBackend, options: ChainedTrailOptions): Promise<ChainedAuditTrail> {
+    const head = (await backend.head(options.writerId)) ?? EMPTY_HEAD;
+    return new ChainedAuditTrail(backend, options, head);
+  }
+
+  get kind(): string {
+    return this.backend.kind;
+  }
+
+  /** Records waiting for or in their commit, for metrics. */
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  async recordDecision(entry: DecisionEntry): Promise<void> {
+    await this.enqueue({ kind: "decision", entry });
+  }
+
+  async recordOutcome(entry: OutcomeEntry): Promise<void> {
+    await this.enqueue({ kind: "outcome", entry });
+  }
+
+  /** Writes a checkpoint now (signed when a key is configured). */
+  async checkpoint(): Promise<void> {
+    await this.enqueue({ kind: "checkpoint", reason: "periodic" });
+  }
+
+  async getDecision(id: string): Promise<AuditedDecision | undefined> {
+    const records = (await this.backend.rowsForDecision(id)).map(recordOfRow);
+    const decisions = records.filter((r) => r.kind === "decision");
+    const decision = decisions.find((r) => !r.shadow) ?? decisions[0];
+    if (!decision) return undefined;
+    const outcomes = records.filter((r) => r.kind === "outcome").map(outcomeEntryOfRecord);
+    return { entry: entryOfRecord(decision), outcomes };
+  }
+
+  query(filter: AuditFilter, cursor?: string, limit?: number): Promise<AuditPage> {
+    return this.backend.query(filter, cursor, limit);
+  }
+
+  iterate(writer?: string): AsyncIterable<StoredRow> {
+    return this.backend.iterate(writer);
+  }
+
+  writers(): Promise<string[]> {
+    return this.backend.writers();
+  }
+
+  anchors(writer?: string): Promise<StoredAnchor[]> {
+    return this.backend.anchors(writer);
+  }
+
+  /**
+   * Deletes every chain's records written before `time` and, in the same transaction, appends a
+   * `retention` checkpoint naming where each chain now starts, so what remains still verifies.
+   */
+  async deleteBefore(time: number): Promise<number> {
+    const item: Pending = { kind: "retention", before: time, deleted: 0 };
+    await this.enqueue(item);
+    return item.deleted;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.interval) clearInterval(this.interval);
+    if (this.options.checkpoints && this.sinceCheckpoint > 0) {
+      await this.queue.push({ kind: "checkpoint", reason: "close" }).catch(() => {});
+    }
+    this.closed = true;
+    await this.queue.flush();
+    await this.backend.close();
+  }
+
+  private async enqueue(item: Pending): Promise<void> {
+    if (this.closed) throw new SignalboxError("AUDIT_UNAVAILABLE", `audit trail "${this.kind}" is closed`);
+    await this.queue.push(item);
+  }
+
+  private async commit(batch: readonly Pending[]): Promise<void> {
+    try {
+      if (this.headStale) {
+        this.head = (await this.backend.head(this.writerId)) ?? EMPTY_HEAD;
+        this.headStale = false;
+      }
+      let rows: StoredRow[] = [];
+      for (const item of batch) {
+        if (item.kind === "retention") {
+          await this.append(rows);
+          rows = [];
+          item.deleted = await this.retain(item.before);
+          continue;
+        }
+        if (item.kind === "checkpoint") {
+          rows.push(this.place(await this.checkpointRecord(item.reason)));
+          continue;
+        }
+        rows.push(
+          this.place(item.kind === "decision" ? decisionRecord(item.entry, this.masking) : outcomeRecord(item.entry)),
+        );
+        this.sinceCheckpoint++;
+        const every = this.options.checkpoints?.every;
+        if (every !== undefined && every > 0 && this.sinceCheckpoint >= every) {
+          rows.push(this.place(await this.checkpointRecord("periodic")));
+        }
+      }
+      await this.append(rows);
+    } catch (err) {
+      // The batch may or may not have reached the store; read the head again before the next one.
+      this.headStale = true;
+      if (err instanceof SignalboxError) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new SignalboxError(
+        "AUDIT_UNAVAILABLE",
+        `audit store "${this.kind}" could not commit ${batch.length} records: ${message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  private async append(rows: readonly StoredRow[]): Promise<void> {
+    if (rows.length > 0) await this.backend.append(rows);
+  }
+
+  /** Chains a record after the running head (the head moves even before commit; a failure resets it). */
+  private place(record: UnchainedRecord): StoredRow {
+    const { record: chained, body } = chainRecordWithBody(record, this.writerId, this.head);
+    this.head = { seq: chained.seq, hash: chained.hash };
+    if (chained.kind === "checkpoint") this.sinceCheckpoint = 0;
+    return rowOfRecord(chained, body);
+  }
+
+  private async checkpointRecord(
+    reason: CheckpointBody["reason"],
+    extra: Pick<CheckpointBody, "before" | "cuts"> = {},
+  ): Promise<UnchainedRecord> {
+    const time = new Date(this.now()).toISOString();
+    const claim = {
+      writer_id: this.writerId,
+      head_seq: this.head.seq,
+      head_hash: this.head.hash,
+      count: this.head.seq,
+      time,
+    };
+    const signer = this.options.checkpoints?.signer;
+    const jws = signer ? await signCheckpoint(signer, claim) : undefined;
+    return {
+      schema: AUDIT_SCHEMA,
+      kind: "checkpoint",
+      decision_id: null,
+      event_time: time,
+      wall_time: time,
+      checkpoint: {
+        reason,
+        head_seq: claim.head_seq,
+        head_hash: claim.head_hash,
+        count: claim.count,
+        ...(jws ? { jws } : {}),
+        ...extra,
+      },
+    };
+  }
+
+  private async retain(before: number): Promise<number> {
+    const base = await this.checkpointRecord("retention", { before: new Date(before).toISOString() });
+    const headBefore = this.head;
+    try {
+      return await this.backend.retain(before, (cuts: readonly RetentionCut[]) => {
+        if (base.kind !== "checkpoint") return undefined;
+        return this.place({ ...base, checkpoint: { ...base.checkpoint, cuts } });
+      });
+    } catch (err) {
+      this.head = headBefore;
+      throw err;
+    }
+  }
+}

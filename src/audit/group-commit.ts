@@ -1,0 +1,111 @@
+/**
+ * Group commit: callers enqueue items and wait; one committer drains them in batches (one
+ * transaction per batch), so many concurrent decisions share one disk sync or one round trip.
+ */
+
+export interface GroupCommitOptions {
+  /** Commit as soon as this many items wait. Default 256. */
+  readonly maxBatch?: number;
+  /** Commit a smaller batch after this many milliseconds. Default 2. */
+  readonly maxDelayMs?: number;
+  /** Most items held (waiting plus committing); further callers wait for room. Default 10 000. */
+  readonly maxQueue?: number;
+}
+
+interface Waiting<T> {
+  readonly item: T;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** Commits items of type `T` in order; `commit` sees each batch once and must be all-or-nothing. */
+export class GroupCommitQueue<T> {
+  private readonly maxBatch: number;
+  private readonly maxDelayMs: number;
+  private readonly maxQueue: number;
+  private readonly waiting: Waiting<T>[] = [];
+  private readonly roomWaiters: (() => void)[] = [];
+  private inFlight = 0;
+  private committing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private idle: Promise<void> = Promise.resolve();
+  private resolveIdle: (() => void) | undefined;
+
+  constructor(
+    private readonly commit: (batch: readonly T[]) => Promise<void>,
+    options: GroupCommitOptions = {},
+  ) {
+    this.maxBatch = Math.max(1, options.maxBatch ?? 256);
+    this.maxDelayMs = Math.max(0, options.maxDelayMs ?? 2);
+    this.maxQueue = Math.max(this.maxBatch, options.maxQueue ?? 10_000);
+  }
+
+  /** Items waiting or being committed, for metrics. */
+  get depth(): number {
+    return this.waiting.length + this.inFlight;
+  }
+
+  /** Resolves once the item's batch is committed; rejects with the batch's error. */
+  async push(item: T): Promise<void> {
+    // Backpressure: wait for room rather than grow without bound.
+    while (this.depth >= this.maxQueue) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      if (this.resolveIdle === undefined) this.idle = new Promise<void>((r) => (this.resolveIdle = r));
+      this.schedule();
+    });
+  }
+
+  /** Commits everything queued so far; resolves when the queue is empty. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.waiting.length > 0 && !this.committing) void this.drain();
+    await this.idle;
+  }
+
+  private schedule(): void {
+    if (this.committing) return;
+    if (this.waiting.length >= this.maxBatch) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.drain();
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.drain();
+      }, this.maxDelayMs);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, this.maxBatch);
+        this.inFlight = batch.length;
+        try {
+          await this.commit(batch.map((w) => w.item));
+          for (const w of batch) w.resolve();
+        } catch (err) {
+          for (const w of batch) w.reject(err);
+        }
+        this.inFlight = 0;
+        for (const wake of this.roomWaiters.splice(0)) wake();
+        // A partial batch waits for company unless it is the tail of a backlog.
+        if (this.waiting.length > 0 && this.waiting.length < this.maxBatch && this.timer === undefined) {
+          await new Promise<void>((resolve) => setTimeout(resolve, this.maxDelayMs));
+        }
+      }
+    } finally {
+      this.committing = false;
+      if (this.waiting.length === 0) {
+        this.resolveIdle?.();
+        this.resolveIdle = undefined;
+      }
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/** The SQLite audit backend (better-sqlite3, WAL): the embedded default, `<dataDir>/audit.db`. */
+
+import Database from "better-sqlite3";
+import type { ChainHead } from "./chain.js";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+import type { RetentionCut } from "./record.js";
+import { anchorOfRow, cutsAfterRetention } from "./retention.js";
+import {
+  CREATE_MIGRATIONS_TABLE,
+  DELETE_PREFIX,
+  INSERT_CHECKPOINT,
+  INSERT_META,
+  INSERT_MIGRATION,
+  insertRecords,
+  MIGRATIONS,
+  queryRecords,
+  rowParams,
+  SELECT_ANCHORS,
+  SELECT_CHAIN_PAGE,
+  SELECT_CHAIN_STARTS,
+  SELECT_DECISION_ROWS,
+  SELECT_HEAD,
+  SELECT_META,
+  SELECT_MIGRATION_VERSION,
+  SELECT_RETENTION_PREFIX,
+  SELECT_WRITER_ANCHORS,
+  SELECT_WRITER_CHAIN_PAGE,
+  SELECT_WRITERS,
+} from "./sql.js";
+import type { AuditBackend, AuditFilter, AuditPage, StoredAnchor, StoredRow } from "./store.js";
+import { recordOfRow } from "./stored-row.js";
+
+export type Durability = "normal" | "strict";
+
+export interface SqliteBackendOptions {
+  /** File path, or `:memory:`. */
+  readonly file: string;
+  /** `normal`: WAL + synchronous=NORMAL; `strict`: WAL + synchronous=FULL. */
+  readonly durability?: Durability;
+}
+
+const PAGE = 500;
+
+export class SqliteAuditBackend implements AuditBackend {
+  readonly kind = "sqlite";
+  private readonly db: Database.Database;
+  private readonly insertOne: Database.Statement;
+  private readonly insertAnchor: Database.Statement;
+  private readonly appendTx: Database.Transaction<(rows: readonly StoredRow[]) => void>;
+
+  constructor(options: SqliteBackendOptions) {
+    this.db = new Database(options.file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${options.durability === "strict" ? "FULL" : "NORMAL"}`);
+    this.db.pragma("busy_timeout = 5000");
+    this.migrate();
+    this.insertOne = this.db.prepare(insertRecords(1));
+    this.insertAnchor = this.db.prepare(INSERT_CHECKPOINT);
+    this.appendTx = this.db.transaction((rows: readonly StoredRow[]) => {
+      for (const row of rows) this.insertRow(row);
+    });
+  }
+
+  private migrate(): void {
+    this.db.exec(CREATE_MIGRATIONS_TABLE);
+    this.db
+      .transaction(() => {
+        const current = (this.db.prepare(SELECT_MIGRATION_VERSION).get() as { version: number }).version;
+        for (const m of MIGRATIONS) {
+          if (m.version <= current) continue;
+          for (const statement of m.statements) this.db.exec(statement);
+          this.db.prepare(INSERT_MIGRATION).run(m.version, new Date().toISOString());
+        }
+      })
+      .immediate();
+  }
+
+  private insertRow(row: StoredRow): void {
+    this.insertOne.run(...rowParams(row));
+    const anchor = anchorOfRow(row);
+    if (anchor) this.insertAnchor.run(anchor.writer_id, anchor.seq, anchor.jws);
+  }
+
+  async meta(key: string, fallback: string): Promise<string> {
+    this.db.prepare(INSERT_META).run(key, fallback);
+    return (this.db.prepare(SELECT_META).get(key) as { value: string }).value;
+  }
+
+  async head(writer: string): Promise<ChainHead | undefined> {
+    return this.db.prepare(SELECT_HEAD).get(writer) as ChainHead | undefined;
+  }
+
+  async append(rows: readonly StoredRow[]): Promise<void> {
+    this.appendTx.immediate(rows);
+  }
+
+  async rowsForDecision(decisionId: string): Promise<StoredRow[]> {
+    return this.db.prepare(SELECT_DECISION_ROWS).all(decisionId) as StoredRow[];
+  }
+
+  async query(filter: AuditFilter, cursor?: string, limit = 100): Promise<AuditPage> {
+    const q = queryRecords(filter, decodeCursor(cursor), limit + 1);
+    const rows = this.db.prepare(q.text).all(...q.params) as StoredRow[];
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      records: page.map(recordOfRow),
+      ...(rows.length > limit && last ? { next: encodeCursor(last) } : {}),
+    };
+  }
+
+  async *iterate(writer?: string): AsyncIterable<StoredRow> {
+    let after: [string, number] = [writer ?? "", Number.MIN_SAFE_INTEGER];
+    for (;;) {
+      const rows = (
+        writer === undefined
+          ? this.db.prepare(SELECT_CHAIN_PAGE).all(after[0], after[1], PAGE)
+          : this.db.prepare(SELECT_WRITER_CHAIN_PAGE).all(writer, after[1], PAGE)
+      ) as StoredRow[];
+      yield* rows;
+      const last = rows.at(-1);
+      if (!last || rows.length < PAGE) return;
+      after = [last.writer_id, last.seq];
+    }
+  }
+
+  async writers(): Promise<string[]> {
+    return (this.db.prepare(SELECT_WRITERS).all() as { writer_id: string }[]).map((r) => r.writer_id);
+  }
+
+  async anchors(writer?: string): Promise<StoredAnchor[]> {
+    return (
+      writer === undefined ? this.db.prepare(SELECT_ANCHORS).all() : this.db.prepare(SELECT_WRITER_ANCHORS).all(writer)
+    ) as StoredAnchor[];
+  }
+
+  async retain(beforeMs: number, build: (cuts: readonly RetentionCut[]) => StoredRow | undefined): Promise<number> {
+    return this.db
+      .transaction(() => {
+        const prefixes = this.db.prepare(SELECT_RETENTION_PREFIX).all(beforeMs) as {
+          writer_id: string;
+          seq: number;
+          hash: string;
+        }[];
+        let deleted = 0;
+        for (const p of prefixes) deleted += this.db.prepare(DELETE_PREFIX).run(p.writer_id, p.seq).changes;
+        const starts = this.db.prepare(SELECT_CHAIN_STARTS).all() as RetentionCut[];
+        const row = build(cutsAfterRetention(prefixes, starts));
+        if (row) this.insertRow(row);
+        return deleted;
+      })
+      .immediate();
+  }
+
+  /** Runs raw SQL; for tests that tamper with the trail as an attacker with file access would. */
+  exec(text: string, params: readonly (string | number | null)[] = []): void {
+    this.db.prepare(text).run(...params);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

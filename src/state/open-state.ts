@@ -1,0 +1,83 @@
+/** Opens the state store a `--state` URL names: `memory:`, `sqlite:[///path]` (the default) or `redis://…`. */
+
+import { isAbsolute, join } from "node:path";
+import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
+import { MemoryStateStore } from "./memory.js";
+import type { StateStore } from "./port.js";
+import { RedisStateStore } from "./redis.js";
+import { SqliteStateStore } from "./sqlite.js";
+
+/**
+ * `memory:` keeps state in the process; `sqlite:` (or no URL) uses `<dataDir>/state.db`,
+ * `sqlite:///abs/file.db` an absolute file and `sqlite:file.db` a file under `dataDir`, with
+ * `?strict=true` for `synchronous=FULL`; `redis://[user:password@]host:port/db` (or `rediss://`)
+ * shares state through Redis, with `?prefix=sb:` and `?timeout_ms=1000`. A Redis store is
+ * connected before it is returned, so a wrong address fails at startup.
+ */
+export async function openStateStore(url: string | undefined, dataDir: string): Promise<StateStore> {
+  const spec = url?.trim() ?? "";
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(spec)?.[1]?.toLowerCase() ?? "";
+  if (spec === "" || scheme === "sqlite") return openSqlite(spec, dataDir);
+  if (scheme === "memory") return new MemoryStateStore();
+  if (scheme === "redis" || scheme === "rediss") return openRedis(spec);
+  throw new SignalboxError(
+    "CONFIG_INVALID",
+    `state URL '${maskUrl(spec)}' is not supported: use memory:, sqlite:, sqlite:///path/state.db or redis://host:port/db`,
+  );
+}
+
+function openSqlite(spec: string, dataDir: string): StateStore {
+  const [target = "", query = ""] = spec.replace(/^sqlite:/i, "").split("?", 2);
+  const params = new URLSearchParams(query);
+  const path = target.startsWith("//") ? target.slice(2) : target;
+  const file = path === "" ? join(dataDir, "state.db") : isAbsolute(path) ? path : join(dataDir, path);
+  return new SqliteStateStore({ file, strict: flag(params.get("strict"), spec) });
+}
+
+async function openRedis(spec: string): Promise<StateStore> {
+  let parsed: URL;
+  try {
+    parsed = new URL(spec);
+  } catch {
+    throw new SignalboxError("CONFIG_INVALID", `state URL '${maskUrl(spec)}' is not a valid redis URL`);
+  }
+  const keyPrefix = parsed.searchParams.get("prefix") ?? undefined;
+  const timeout = parsed.searchParams.get("timeout_ms");
+  const commandTimeoutMs = timeout === null ? undefined : Number(timeout);
+  if (commandTimeoutMs !== undefined && !(Number.isInteger(commandTimeoutMs) && commandTimeoutMs > 0)) {
+    throw new SignalboxError(
+      "CONFIG_INVALID",
+      `timeout_ms '${timeout}' in state URL '${maskUrl(spec)}' must be a whole number of milliseconds above 0`,
+    );
+  }
+  // ioredis reads query parameters as its own options; hand it only the connection part
+  parsed.searchParams.delete("prefix");
+  parsed.searchParams.delete("timeout_ms");
+  const store = new RedisStateStore({ url: parsed.toString(), keyPrefix, commandTimeoutMs });
+  try {
+    await store.ready();
+  } catch (err) {
+    await store.close();
+    const reason = isSignalboxError(err) ? err.message : String(err);
+    throw new SignalboxError("STATE_UNAVAILABLE", `cannot reach the state store at '${maskUrl(spec)}': ${reason}`, {
+      cause: err,
+    });
+  }
+  return store;
+}
+
+function flag(value: string | null, spec: string): boolean {
+  if (value === null || value === "false" || value === "0") return false;
+  if (value === "true" || value === "1" || value === "") return true;
+  throw new SignalboxError("CONFIG_INVALID", `strict '${value}' in state URL '${maskUrl(spec)}' must be true or false`);
+}
+
+/** A URL with its password (in the user info or a `password` parameter) replaced by `***`, safe to print. */
+export function maskUrl(url: string): string {
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(":");
+      return `${scheme}${colon === -1 ? "***" : `${userinfo.slice(0, colon)}:***`}@`;
+    })
+    .replace(/([?&](?:password|pass|pwd)=)[^&#]*/gi, "$1***");
+}
