@@ -70,6 +70,8 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
   ) {
     this.writerId = options.writerId;
     this.head = head;
+    // Records an earlier process left may lack a checkpoint (it may have crashed): vouch for them too.
+    this.sinceCheckpoint = head.seq > 0 ? 1 : 0;
     this.now = options.now ?? Date.now;
     const mask = options.mask ?? DEFAULT_MASK;
     this.masking = { mask: (request: JsonObject) => maskRequest(request, mask, options.maskKey) };
@@ -106,7 +108,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
     await this.enqueue({ kind: "outcome", entry });
   }
 
-  /** Writes a checkpoint now (signed when a key is configured). */
+  /** Writes a checkpoint now (signed when a key is configured) unless nothing was written since the last. */
   async checkpoint(): Promise<void> {
     await this.enqueue({ kind: "checkpoint", reason: "periodic" });
   }
@@ -177,7 +179,8 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
           continue;
         }
         if (item.kind === "checkpoint") {
-          rows.push(this.place(await this.checkpointRecord(item.reason)));
+          // Nothing new to vouch for (an every-N checkpoint may just have been written).
+          if (this.sinceCheckpoint > 0) rows.push(this.place(await this.checkpointRecord(item.reason)));
           continue;
         }
         rows.push(

@@ -12,11 +12,15 @@ const ID = "rate_anomaly";
 const FIELD = "rate_ewma";
 const MINUTE_MS = 60_000;
 
-/** The learned baseline: mean requests per minute, samples folded in, and when learning began. */
+/**
+ * The learned baseline: mean requests per minute, samples folded in, when learning began, and the
+ * minute of the last sample (one sample per minute at most).
+ */
 interface Baseline {
   readonly mean: number;
   readonly n: number;
   readonly since: number;
+  readonly minute?: number;
 }
 
 export const rateAnomalyDetector: Detector = {
@@ -66,10 +70,13 @@ export const rateAnomalyDetector: Detector = {
     const rate = state.counter(counterKey(ctx)).count + 1;
     const prev = baselineOf(state.profile(ctx.subjectKey).values[FIELD]);
     const n = prev?.n ?? 0;
-    // Until 1/alpha samples exist the plain mean is the better estimate (no bias toward the first sample).
+    // One sample per minute, taken by the minute's first request: it sees the sliding window of the
+    // minute before, so a burst inside one minute cannot teach the baseline that the burst is normal.
+    const minute = Math.floor(ctx.now / MINUTE_MS);
+    if (prev && prev.minute === minute) return;
     const weight = Math.max(numParam(ctx, "alpha", 0.05), 1 / (n + 1));
     const mean = prev ? prev.mean + weight * (rate - prev.mean) : rate;
-    const next: Baseline = { mean: round(mean), n: n + 1, since: prev?.since ?? ctx.now };
+    const next: Baseline = { mean: round(mean), n: n + 1, since: prev?.since ?? ctx.now, minute };
     // Learned, not observed: a burst that was not trusted must not raise the baseline it is judged by.
     sink.learn({ op: "set", profile: ctx.subjectKey, field: FIELD, value: { ...next } });
   },
@@ -87,10 +94,10 @@ function warmedUp(ctx: DetectorContext, b: Baseline): boolean {
 
 function baselineOf(v: JsonValue | undefined): Baseline | undefined {
   if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
-  const { mean, n, since } = v;
+  const { mean, n, since, minute } = v;
   if (typeof mean !== "number" || typeof n !== "number" || typeof since !== "number") return undefined;
   if (!Number.isFinite(mean) || mean < 0) return undefined;
-  return { mean, n, since };
+  return typeof minute === "number" ? { mean, n, since, minute } : { mean, n, since };
 }
 
 function findingOf(

@@ -52,6 +52,7 @@ export function createEngine(options: EngineOptions): Engine {
   const nowUs = () => performance.now() * 1000;
 
   async function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+    if (state.synchronous) return work;
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Timeout(`${what} took longer than ${stateTimeoutMs} ms`)), stateTimeoutMs);

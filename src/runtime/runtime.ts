@@ -74,7 +74,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /** Probes the engine's stores with the cheapest calls their ports offer. */
 export async function probeEngine(engine: Engine): Promise<ReadinessProbe> {
   const [state, audit] = await Promise.allSettled([
-    withTimeout(engine.state.read({ profiles: [], counters: [], claims: [] }, Date.now()), PROBE_TIMEOUT_MS),
+    // one real key, so a networked store makes a real round trip
+    withTimeout(
+      engine.state.read({ profiles: ["probe:readyz"], counters: [], claims: [] }, Date.now()),
+      PROBE_TIMEOUT_MS,
+    ),
     withTimeout(engine.audit.getDecision("00000000-0000-0000-0000-000000000000"), PROBE_TIMEOUT_MS),
   ]);
   return { state: state.status === "fulfilled", audit: audit.status === "fulfilled" };

@@ -57,6 +57,11 @@ function fromFastify(err: FastifyError, request: FastifyRequest): SignalboxError
     default:
       break;
   }
+  const validation = (err as { validation?: { instancePath?: string; message?: string }[] }).validation;
+  if (Array.isArray(validation)) {
+    const problems = validation.map((v) => ({ path: v.instancePath ?? "", message: v.message ?? "is invalid" }));
+    return new SignalboxError("INVALID_REQUEST", err.message, { problems });
+  }
   if (err.statusCode === 429) {
     return new SignalboxError("RATE_LIMITED", "too many requests from this client; retry after the Retry-After delay");
   }

@@ -27,7 +27,8 @@ export function humanRequest(c: HumanCall): AccessRequest {
     ip: c.place.ip,
     user_agent: c.ua,
     geo: { country: c.place.city.country, city: c.place.city.name, lat: c.place.city.lat, lon: c.place.city.lon, accuracy_km: 25 },
-    device: { id: c.device.id, managed: c.device.managed, compliant: c.device.managed, edr: c.device.managed },
+    // Managed devices report their posture through the MDM; a personal device only says it is unmanaged.
+    device: c.device.managed ? { id: c.device.id, managed: true, compliant: true, edr: true } : { id: c.device.id, managed: false },
   };
   if (c.session) {
     context.session = { id: c.session.id, auth_time: Math.floor(c.session.authTime / 1000), amr: ["pwd"] };

@@ -36,6 +36,7 @@ export interface MemoryStateOptions {
 
 export class MemoryStateStore implements StateStore {
   readonly kind = "memory";
+  readonly synchronous = true;
   private readonly profiles = new Map<string, Profile>();
   private readonly counters = new Map<string, Counter>();
   private readonly claims = new Map<string, Expiring<JsonObject>>();
@@ -64,7 +65,9 @@ export class MemoryStateStore implements StateStore {
         this.profiles.delete(key);
         this.profiles.set(key, p);
       }
-      profiles.set(key, p ? structuredCloneProfile(p) : emptyProfile());
+      // The live profile, not a copy: detectors only read snapshots (updates go through the sink),
+      // and copying dominated the cost of a decision.
+      profiles.set(key, p ?? emptyProfile());
     }
     const counters = new Map<string, CounterRead>();
     for (const spec of query.counters) {
@@ -189,14 +192,4 @@ function bound<K, V>(map: Map<K, V>, max: number): void {
     if (first.done) return;
     map.delete(first.value);
   }
-}
-
-function structuredCloneProfile(p: Profile): Profile {
-  const sets: Profile["sets"] = {};
-  for (const [field, values] of Object.entries(p.sets)) {
-    const copy: Record<string, { n: number; first: number; last: number }> = {};
-    for (const [v, s] of Object.entries(values)) copy[v] = { n: s.n, first: s.first, last: s.last };
-    sets[field] = copy;
-  }
-  return { sets, values: { ...p.values } };
 }

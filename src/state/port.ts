@@ -103,6 +103,11 @@ export type StateUpdate =
 export interface StateStore {
   /** Adapter name for logs and metrics, e.g. `memory`, `sqlite`, `redis`. */
   readonly kind: string;
+  /**
+   * True when calls never wait on I/O (memory, SQLite): the engine then skips its timeout timer.
+   * Snapshots from such adapters may be live objects; readers must not modify them.
+   */
+  readonly synchronous?: boolean;
   /** One batched read (atomic claims included) at decision time `now`. */
   read(query: StateQuery, now: number): Promise<StateSnapshot>;
   /** One batched write of every update a decision or outcome produced. */

@@ -58,6 +58,7 @@ const SCHEMA_VERSION = 1;
 
 export class SqliteStateStore implements StateStore {
   readonly kind = "sqlite";
+  readonly synchronous = true;
   private readonly db: Database.Database;
   private readonly pruneEveryMs: number;
   private readonly profileRetentionMs: number;

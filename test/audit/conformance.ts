@@ -358,7 +358,6 @@ export function runAuditConformance(name: string, make: () => Promise<AuditStore
       const result = await verifyChain(a);
       expect(result.firstBroken).toMatchObject({ writer: "node-b", seq: 2, problem: "deleted" });
       expect(await verifyChain(a, { writer: "node-a" })).toMatchObject({ ok: true, checked: 10 });
-      // Retention across writers keeps both chains verifiable.
     });
 
     it("refuses a second process writing the same chain instead of forking it", async () => {

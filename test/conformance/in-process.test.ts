@@ -15,9 +15,9 @@ import { loadPolicy } from "../../src/policy/load.js";
 const REPO = new URL("../../", import.meta.url);
 /**
  * The AuthZEN conformance files (a copy of openid/authzen's interop and certification data): the
- * directory named by SIGNALBOX_AUTHZEN_DIR, else the vendored copy in test/conformance/authzen.
+ * directory named by SIGNALBOX_AUTHZEN_DIR, else `shared/conformance/authzen` beside the repository.
  */
-const AUTHZEN = process.env.SIGNALBOX_AUTHZEN_DIR ?? new URL("test/conformance/authzen", REPO).pathname;
+const AUTHZEN = process.env.SIGNALBOX_AUTHZEN_DIR ?? new URL("../shared/conformance/authzen", REPO).pathname;
 const PRESENT = existsSync(join(AUTHZEN, "derived", "certification-cases.json"));
 if (!PRESENT) {
   if (process.env.CI === "true") throw new Error(`the AuthZEN conformance files are missing from "${AUTHZEN}"`);

@@ -1,0 +1,70 @@
+/** The machine's shared Redis and PostgreSQL for the multi-node tests: reachability, and cleanup of one run's data. */
+
+import { Redis } from "ioredis";
+import pg from "pg";
+
+export const SHARED_REDIS = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
+export const SHARED_POSTGRES = process.env.SIGNALBOX_TEST_POSTGRES ?? "postgresql://postgres@127.0.0.1:5432/test";
+
+export async function redisAnswers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on("error", () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Deletes every key under `prefix` (SCAN + DEL), so a run leaves the shared Redis as it found it. */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const admin = new Redis(url);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await admin.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    admin.disconnect();
+  }
+}
+
+export async function dropPostgresSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema '${schema}' is not a plain identifier`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Says loudly why a suite cannot run, and refuses to skip in CI. Returns whether the suite may run.
+ */
+export function requireServices(suite: string, missing: readonly string[]): boolean {
+  if (missing.length === 0) return true;
+  const why = `${suite}: ${missing.join(" and ")} not reachable`;
+  if (process.env.CI === "true") throw new Error(`${why} and CI=true: refusing to skip`);
+  console.warn(`\n*** SKIPPING ${why} ***\n`);
+  return false;
+}
