@@ -59,14 +59,14 @@ export class Replay {
   }
 
   /** One timed row of decisions, `inFlight` at a time. */
-  async row(name: string, durationMs: number, rowsLeft: number, inFlight = 1): Promise<BenchResult> {
+  async row(name: string, durationMs: number, rowsLeft: number, inFlight = 1): Promise<BenchResult & { ops: number }> {
     const m = await measure(name, () => this.next(), {
       warmup: 0,
       durationMs,
       maxOps: this.budget(rowsLeft),
       inFlight,
     });
-    return { name, opsPerSec: m.opsPerSec, p50Us: m.p50Us, p99Us: m.p99Us, note: `${m.ops} decisions` };
+    return { name, opsPerSec: m.opsPerSec, p50Us: m.p50Us, p99Us: m.p99Us, ops: m.ops, note: `${m.ops} decisions` };
   }
 }
 

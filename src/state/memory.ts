@@ -66,7 +66,8 @@ export class MemoryStateStore implements StateStore {
         this.profiles.set(key, p);
       }
       // The live profile, not a copy: detectors only read snapshots (updates go through the sink),
-      // and copying dominated the cost of a decision.
+      // and copying the large population profiles dominated the cost of a decision. A decision may
+      // therefore see learning committed after its read; no detector depends on the difference.
       profiles.set(key, p ?? emptyProfile());
     }
     const counters = new Map<string, CounterRead>();

@@ -16,6 +16,7 @@ export interface NativeDecision {
   matched: { id: string; kind: string; path: string }[];
   reasons: { code: string }[];
   policy: { id: string; revision: string };
+  errors: { code: string; source: string }[];
 }
 
 export class DecisionNode {
@@ -121,7 +122,9 @@ export class DecisionNode {
 }
 
 /** Runs one `signalbox` command (e.g. `audit verify …`) to completion: its exit code and output. */
-export async function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
@@ -139,7 +142,11 @@ export async function runCli(args: readonly string[]): Promise<{ code: number | 
 }
 
 /** Polls `check` until it returns a value (not undefined), up to `attempts` times `everyMs` apart. */
-export async function eventually<T>(check: () => Promise<T | undefined>, attempts = 100, everyMs = 100): Promise<T | undefined> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  attempts = 100,
+  everyMs = 100,
+): Promise<T | undefined> {
   for (let i = 0; i < attempts; i++) {
     const value = await check();
     if (value !== undefined) return value;

@@ -75,7 +75,10 @@ describe.skipIf(!installed)("engine on Redis state when Redis fails", () => {
         const d = decisions[i] as Decision;
         expect(d.segment).toBe(c.segment);
         expect(d.controlPath, c.segment).toBe(c.onError);
-        expect(d.matched.some((m) => m.kind === "on_error" && m.path === c.onError), c.segment).toBe(true);
+        expect(
+          d.matched.some((m) => m.kind === "on_error" && m.path === c.onError),
+          c.segment,
+        ).toBe(true);
         expect(stateFinding(d)?.error?.message).toBe(`state read took longer than ${STATE_TIMEOUT_MS} ms`);
         expect(d.reasons.map((r) => r.code)).toContain("state_unavailable");
       }

@@ -80,7 +80,7 @@ describe.skipIf(!canRun)("two decision nodes sharing Redis state and a PostgreSQ
     const jti = `tok-${RUN}`;
     const first = await a.decide(tokenUse(`dana-${RUN}`, jti, "laptop-7", "198.51.100.20", nextTime()));
     expect(first.findings.map((f) => f.code)).not.toContain("token_replay");
-    expect(first.errors ?? []).toEqual([]);
+    expect(first.errors).toEqual([]);
 
     const replay = await b.decide(tokenUse(`dana-${RUN}`, jti, "phone-3", "198.51.100.21", nextTime()));
     const finding = replay.findings.find((f) => f.code === "token_replay");
@@ -147,19 +147,6 @@ describe.skipIf(!canRun)("two decision nodes sharing Redis state and a PostgreSQ
       expect(health.policy.revision).toBe(revision);
       expect(await node.metric(`signalbox_policy_info{id="default",revision="${revision}"}`)).toBe(1);
     }
-  });
-
-  it("re-reads the policy on SIGHUP too", async () => {
-    const revision = `scaleout-${RUN}-hup`;
-    const source = readFileSync(policyFile, "utf8").replace(/revision: "[^"]*"/, `revision: "${revision}"`);
-    writeFileSync(policyFile, source);
-    b.signal("SIGHUP");
-    const seen = await eventually(async () => {
-      const d = await b.decide(login(`erin-${RUN}`, "192.0.2.1", "success", nextTime()));
-      return d.policy.revision === revision ? d : undefined;
-    });
-    expect(seen?.policy.revision).toBe(revision);
-    expect(b.running).toBe(true);
   });
 
   it("shuts both nodes down cleanly", async () => {

@@ -1,0 +1,123 @@
+/**
+ * Benchmarks `engine.decide` on stores that outlive the process against memory-only, in the same
+ * run and on the same simulated traffic: SQLite state with the SQLite audit trail (group commit),
+ * and Redis state with its round trips per decision counted. Each is timed one decision at a time
+ * and with many in flight, because a group commit only pays off when decisions overlap.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openAuditTrail } from "../src/audit/open-audit.js";
+import { createEngine } from "../src/engine/create-engine.js";
+import type { CompiledPolicy } from "../src/policy/compiled.js";
+import { loadPolicy } from "../src/policy/load.js";
+import { openStateStore } from "../src/state/open-state.js";
+import { RedisStateStore } from "../src/state/redis.js";
+import { type EngineBenchOptions, type PreparedBench, Replay } from "./engine.js";
+import { simulatedTraffic, type TrafficMix } from "./requests.js";
+import type { BenchResult } from "./result.js";
+
+const REDIS_URL = process.env.SIGNALBOX_BENCH_REDIS ?? "redis://127.0.0.1:6379/0";
+
+export interface StoreBenchOptions extends EngineBenchOptions {
+  /** Decisions in flight for the concurrent rows. */
+  readonly inFlight: number;
+}
+
+/** One engine configuration, replayed sequentially and concurrently each repetition. */
+interface Variant {
+  readonly label: string;
+  readonly replay: Replay;
+  /** Extra words for a row's note, given the decisions it made (e.g. round trips per decision). */
+  readonly measureNote?: () => { start(): void; note(decisions: number): string };
+  close(): Promise<void>;
+}
+
+async function memoryVariant(policy: CompiledPolicy, traffic: TrafficMix): Promise<Variant> {
+  const engine = createEngine({ policy, eventTime: "request" });
+  return { label: "memory state, audit off", replay: new Replay(engine, traffic), close: () => engine.close() };
+}
+
+function rowsOf(variants: readonly Variant[], options: StoreBenchOptions): PreparedBench {
+  let runsLeft = options.repetitions;
+  return {
+    async run() {
+      // Two rows per variant and repetition share the variant's traffic.
+      const rowsLeft = 2 * Math.max(1, runsLeft--);
+      const rows: BenchResult[] = [];
+      for (const v of variants) {
+        for (const inFlight of [1, options.inFlight]) {
+          const probe = v.measureNote?.();
+          probe?.start();
+          const how = inFlight === 1 ? "sequential" : `${inFlight} in flight`;
+          const row = await v.replay.row(`engine ${v.label}, ${how}`, options.durationMs, rowsLeft, inFlight);
+          if (probe) row.note = `${row.note}; ${probe.note(row.ops)}`;
+          rows.push(row);
+        }
+      }
+      return rows;
+    },
+    async close() {
+      for (const v of variants) await v.close();
+    },
+  };
+}
+
+/** The default durable setup (SQLite state, SQLite audit with group commit) against memory-only. */
+export async function prepareDurableBench(options: StoreBenchOptions): Promise<PreparedBench> {
+  const policy = await loadPolicy();
+  const traffic = simulatedTraffic({ days: options.days, warmupDays: options.warmupDays });
+  const dir = mkdtempSync(join(tmpdir(), "signalbox-bench-durable-"));
+  const memory = await memoryVariant(policy, traffic);
+  const state = await openStateStore("sqlite:", dir);
+  const audit = await openAuditTrail("sqlite:", dir);
+  const engine = createEngine({ policy, eventTime: "request", state, audit });
+  const durable: Variant = {
+    label: "SQLite state + SQLite audit",
+    replay: new Replay(engine, traffic),
+    close: async () => {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  for (const v of [memory, durable]) await v.replay.warmUp(options.inFlight);
+  return rowsOf([memory, durable], options);
+}
+
+/**
+ * Redis state (one node) against memory-only; throws when Redis cannot be reached, so the runner
+ * prints the group as skipped.
+ */
+export async function prepareRedisBench(options: StoreBenchOptions): Promise<PreparedBench> {
+  const policy = await loadPolicy();
+  const traffic = simulatedTraffic({ days: options.days, warmupDays: options.warmupDays });
+  const store = new RedisStateStore({ url: REDIS_URL, keyPrefix: `sbbench-engine-${process.pid}:` });
+  try {
+    await store.ready();
+  } catch (err) {
+    await store.close();
+    throw new Error(`Redis at ${REDIS_URL} is not reachable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const memory = await memoryVariant(policy, traffic);
+  const engine = createEngine({ policy, eventTime: "request", state: store });
+  const redis: Variant = {
+    label: "Redis state, audit off",
+    replay: new Replay(engine, traffic),
+    measureNote: () => {
+      let before = 0;
+      return {
+        start: () => {
+          before = store.roundTrips;
+        },
+        note: (decisions) => `${((store.roundTrips - before) / Math.max(1, decisions)).toFixed(2)} Redis round trips per decision`,
+      };
+    },
+    close: async () => {
+      await store.flushPrefix();
+      await engine.close();
+    },
+  };
+  for (const v of [memory, redis]) await v.replay.warmUp(options.inFlight);
+  return rowsOf([memory, redis], options);
+}
