@@ -110,7 +110,8 @@ export async function prepareRedisBench(options: StoreBenchOptions): Promise<Pre
         start: () => {
           before = store.roundTrips;
         },
-        note: (decisions) => `${((store.roundTrips - before) / Math.max(1, decisions)).toFixed(2)} Redis round trips per decision`,
+        note: (decisions) =>
+          `${((store.roundTrips - before) / Math.max(1, decisions)).toFixed(2)} Redis round trips per decision`,
       };
     },
     close: async () => {

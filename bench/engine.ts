@@ -4,12 +4,12 @@
  * Each benchmark is prepared once and then run as many times as the caller wants ranges over.
  */
 
+import { measure } from "../src/benchmark/measure.js";
 import { createEngine } from "../src/engine/create-engine.js";
 import type { Engine } from "../src/engine/engine.js";
-import { measure } from "../src/benchmark/measure.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { allTodoCases, casbinTodo, cedarTodo, signalboxTodo, todoAnswers } from "./baselines/todo-deciders.js";
-import { simulatedTraffic, todoRequest, type TrafficMix } from "./requests.js";
+import { simulatedTraffic, type TrafficMix, todoRequest } from "./requests.js";
 import type { BenchResult } from "./result.js";
 
 /** A benchmark ready to run: each `run()` is one timed repetition of all its rows. */

@@ -109,6 +109,9 @@ export function todoRequest(c: TodoCase): AccessRequest {
   return {
     subject: { type: "user", id: c.subject },
     action: { name: c.action },
-    resource: c.ownerID === undefined ? { type: "todo", id: c.todo } : { type: "todo", id: c.todo, properties: { ownerID: c.ownerID } },
+    resource:
+      c.ownerID === undefined
+        ? { type: "todo", id: c.todo }
+        : { type: "todo", id: c.todo, properties: { ownerID: c.ownerID } },
   };
 }

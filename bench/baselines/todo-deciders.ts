@@ -55,7 +55,10 @@ const NOBODY: TodoUser = { email: "", roles: [] };
 
 export async function casbinTodo(): Promise<CasbinTodo> {
   const enforcer = await newEnforcer(join(HERE, "todo-model.conf"), join(HERE, "todo-policy.csv"));
-  await enforcer.addFunction("hasRole", (roles: unknown, role: unknown) => Array.isArray(roles) && roles.includes(role));
+  await enforcer.addFunction(
+    "hasRole",
+    (roles: unknown, role: unknown) => Array.isArray(roles) && roles.includes(role),
+  );
   const users = todoUsers();
   return {
     enforcer,

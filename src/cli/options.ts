@@ -7,7 +7,10 @@ export function intOption(name: string, min: number, max: number): (value: strin
   return (value: string) => {
     const n = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new SignalboxError("CONFIG_INVALID", `${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+      throw new SignalboxError(
+        "CONFIG_INVALID",
+        `${name} must be a whole number from ${min} to ${max}, got "${value}"`,
+      );
     }
     return n;
   };

@@ -8,8 +8,8 @@ import { PEP_ONLY_ENRICHER } from "../enrich/enrichment.js";
 import type { CompiledPolicy } from "../policy/compiled.js";
 import { loadPolicy } from "../policy/load.js";
 import { MemoryStateStore } from "../state/memory.js";
-import { LANL_EPOCH_MS, type LanlLoadOptions, type LanlLoadStats, loadLanl, redTeamKey } from "./lanl.js";
 import type { LabelledRequest } from "./labelled-request.js";
+import { LANL_EPOCH_MS, type LanlLoadOptions, type LanlLoadStats, loadLanl, redTeamKey } from "./lanl.js";
 import { type ReplayReport, replay } from "./replay.js";
 
 export interface LanlReplayOptions extends LanlLoadOptions {

@@ -47,7 +47,12 @@ export interface LanlMappingOptions {
 }
 
 /** Windows' built-in principals authenticate like machines, not people. */
-const SYSTEM_PRINCIPALS: ReadonlySet<string> = new Set(["SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE", "ANONYMOUS LOGON"]);
+const SYSTEM_PRINCIPALS: ReadonlySet<string> = new Set([
+  "SYSTEM",
+  "LOCAL SERVICE",
+  "NETWORK SERVICE",
+  "ANONYMOUS LOGON",
+]);
 
 /** Orientations that end or only map a session: no enforcement point asks whether they may happen. */
 const NOT_A_REQUEST: ReadonlySet<string> = new Set(["LogOff", "ScreenLock"]);
@@ -59,8 +64,17 @@ const LOGIN_ORIENTATIONS: ReadonlySet<string> = new Set(["LogOn", "TGT", "Screen
 export function parseLanlAuthLine(line: string, origin: string): LanlAuthEvent {
   const f = line.split(",");
   if (f.length !== 9) throw new Error(`${origin}: expected 9 comma-separated fields, got ${f.length} in "${line}"`);
-  const [time, sourceUser, destinationUser, sourceComputer, destinationComputer, authType, logonType, orientation, result] =
-    f as [string, string, string, string, string, string, string, string, string];
+  const [
+    time,
+    sourceUser,
+    destinationUser,
+    sourceComputer,
+    destinationComputer,
+    authType,
+    logonType,
+    orientation,
+    result,
+  ] = f as [string, string, string, string, string, string, string, string, string];
   if (!/^\d+$/.test(time)) throw new Error(`${origin}: time "${time}" is not a whole number of seconds`);
   if (result !== "Success" && result !== "Fail") {
     throw new Error(`${origin}: result "${result}" is neither "Success" nor "Fail"`);
@@ -99,7 +113,9 @@ export function parseRedTeamLabels(text: string, file: string): Set<string> {
     if (line === "") return;
     const f = line.split(",");
     if (f.length !== 4 || !/^\d+$/.test(f[0] ?? "")) {
-      throw new Error(`${file}:${i + 1}: expected "time,user@domain,source computer,destination computer", got "${line}"`);
+      throw new Error(
+        `${file}:${i + 1}: expected "time,user@domain,source computer,destination computer", got "${line}"`,
+      );
     }
     const [time, user, src, dst] = f as [string, string, string, string];
     keys.add(redTeamKey(Number(time), user, src, dst));

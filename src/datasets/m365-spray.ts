@@ -41,10 +41,12 @@ export function parseM365Record(line: string, origin: string): M365SignInRecord 
   } catch (err) {
     throw new Error(`${origin}: not a JSON object: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${origin}: not a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error(`${origin}: not a JSON object`);
   const r = value as Record<string, unknown>;
   for (const field of ["Id", "CreationTime", "Operation", "UserId"] as const) {
-    if (typeof r[field] !== "string" || r[field] === "") throw new Error(`${origin}: "${field}" is missing or not a string`);
+    if (typeof r[field] !== "string" || r[field] === "")
+      throw new Error(`${origin}: "${field}" is missing or not a string`);
   }
   for (const field of ["ExtendedProperties", "DeviceProperties"] as const) {
     if (r[field] !== undefined && !isNameValueList(r[field])) {

@@ -6,7 +6,7 @@
 import type { Enrichment } from "../enrich/enrichment.js";
 import type { DetectorFinding } from "../model/finding.js";
 import type { AccessRequest, IdentityKind, JsonValue } from "../model/request.js";
-import type { CounterRead, ClaimRead, CounterSpec, ClaimSpec, Profile, StateUpdate } from "../state/port.js";
+import type { ClaimRead, ClaimSpec, CounterRead, CounterSpec, Profile, StateUpdate } from "../state/port.js";
 
 /** Per-detector parameters from the policy's `detectors:` section (thresholds, windows, points). */
 export type DetectorParams = Readonly<Record<string, JsonValue>>;

@@ -1,6 +1,14 @@
 /** Merges what every detector needs into one state query, and reads the snapshot back as a view. */
 
-import type { ClaimRead, ClaimSpec, CounterRead, CounterSpec, Profile, StateQuery, StateSnapshot } from "../state/port.js";
+import type {
+  ClaimRead,
+  ClaimSpec,
+  CounterRead,
+  CounterSpec,
+  Profile,
+  StateQuery,
+  StateSnapshot,
+} from "../state/port.js";
 import { emptyProfile } from "../state/port.js";
 import type { StateNeeds, StateView } from "./detector.js";
 

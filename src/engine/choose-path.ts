@@ -7,8 +7,8 @@ import type { ControlPath } from "../model/control-path.js";
 import { mostRestrictive } from "../model/control-path.js";
 import type { DecisionError, MatchedRule, Reason } from "../model/decision.js";
 import type { Finding } from "../model/finding.js";
-import type { CompiledRule, CompiledSegment, ConditionVars } from "../policy/compiled.js";
 import type { JsonObject } from "../model/request.js";
+import type { CompiledRule, CompiledSegment, ConditionVars } from "../policy/compiled.js";
 
 export interface PathChoice {
   readonly path: ControlPath;
@@ -32,7 +32,10 @@ export interface PathInputs {
   readonly useLadder: boolean;
 }
 
-const LOW_RISK: Reason = Object.freeze({ code: "low_risk", message: "no risk signal above the segment's first threshold" });
+const LOW_RISK: Reason = Object.freeze({
+  code: "low_risk",
+  message: "no risk signal above the segment's first threshold",
+});
 
 export function choosePath(input: PathInputs): PathChoice {
   const { segment, vars } = input;
@@ -119,5 +122,9 @@ function evaluate(rule: CompiledRule, vars: ConditionVars, errors: DecisionError
 function dedupe(reasons: Reason[]): Reason[] {
   if (reasons.length < 2) return reasons;
   const seen = new Set<string>();
-  return reasons.filter((r) => (seen.has(r.code) ? false : (seen.add(r.code), true)));
+  return reasons.filter((r) => {
+    if (seen.has(r.code)) return false;
+    seen.add(r.code);
+    return true;
+  });
 }

@@ -11,14 +11,14 @@ import { ALL_DETECTORS } from "../detectors/registry.js";
 import { type Enricher, type Enrichment, PEP_ONLY_ENRICHER } from "../enrich/enrichment.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
 import type { Decision } from "../model/decision.js";
-import { type Outcome, contradicts, isOutcome, isTrustedOutcome } from "../model/outcome.js";
+import { contradicts, isOutcome, isTrustedOutcome, type Outcome } from "../model/outcome.js";
 import type { AccessRequest } from "../model/request.js";
 import { identityKey } from "../model/request.js";
 import type { CompiledPolicy } from "../policy/compiled.js";
 import { MemoryStateStore } from "../state/memory.js";
 import type { PendingDecision, StateQuery, StateSnapshot, StateStore, StateUpdate } from "../state/port.js";
 import { type Clock, SYSTEM_CLOCK } from "./clock.js";
-import { type Concluded, type Prepared, conclude, prepare } from "./decide-core.js";
+import { type Concluded, conclude, type Prepared, prepare } from "./decide-core.js";
 import { uuidv7 } from "./decision-id.js";
 import type { Engine, EngineOptions } from "./engine.js";
 import { eventTimeOf } from "./event-time.js";
@@ -45,7 +45,9 @@ export function createEngine(options: EngineOptions): Engine {
   const engineVersion = options.engineVersion ?? ENGINE_VERSION;
 
   let plan: PolicyPlan = planPolicy(options.policy, detectors);
-  let shadowPlan: PolicyPlan | undefined = options.shadowPolicy ? planPolicy(options.shadowPolicy, detectors) : undefined;
+  let shadowPlan: PolicyPlan | undefined = options.shadowPolicy
+    ? planPolicy(options.shadowPolicy, detectors)
+    : undefined;
   // Latest event time seen, so outcomes on a replay are judged on the replay's clock.
   let latestEventTime = 0;
 
@@ -83,7 +85,10 @@ export function createEngine(options: EngineOptions): Engine {
     try {
       await withTimeout(state.write(updates, now), "state write");
     } catch (err) {
-      observer.onStateError?.(err instanceof Timeout ? "timeout" : "error", err instanceof Error ? err.message : String(err));
+      observer.onStateError?.(
+        err instanceof Timeout ? "timeout" : "error",
+        err instanceof Error ? err.message : String(err),
+      );
     }
   }
 
@@ -148,7 +153,15 @@ export function createEngine(options: EngineOptions): Engine {
       const shadowResult = finish(shadowPrepared, read, uuidv7(wall), startedAt, stateUs);
       observer.onShadowDecision?.(decision, shadowResult.decision, request);
       if (audit.enabled) {
-        work.push(audit.recordDecision({ request, decision: shadowResult.decision, wallTime: wall, engineVersion, shadow: true }));
+        work.push(
+          audit.recordDecision({
+            request,
+            decision: shadowResult.decision,
+            wallTime: wall,
+            engineVersion,
+            shadow: true,
+          }),
+        );
       }
     }
 
@@ -215,7 +228,10 @@ export function createEngine(options: EngineOptions): Engine {
 }
 
 function conflict(id: string, earlier: Outcome, later: Outcome): SignalboxError {
-  return new SignalboxError("OUTCOME_CONFLICT", `outcome "${later}" contradicts the earlier outcome "${earlier}" of decision "${id}"`);
+  return new SignalboxError(
+    "OUTCOME_CONFLICT",
+    `outcome "${later}" contradicts the earlier outcome "${earlier}" of decision "${id}"`,
+  );
 }
 
 /** The union of two queries; claims only from the first, so a shadow policy never claims a token first. */

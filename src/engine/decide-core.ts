@@ -5,7 +5,7 @@
  */
 
 import type { DetectorContext } from "../detectors/detector.js";
-import { type DetectorRun, collectUpdates, detect, planState } from "../detectors/run-detectors.js";
+import { collectUpdates, type DetectorRun, detect, planState } from "../detectors/run-detectors.js";
 import { viewOf } from "../detectors/state-plan.js";
 import type { Enrichment } from "../enrich/enrichment.js";
 import { isPermitted } from "../model/control-path.js";
@@ -74,7 +74,11 @@ export function prepare(plan: PolicyPlan, request: AccessRequest, enrichment: En
   try {
     query = planState(runs).query();
   } catch (err) {
-    errors.push({ code: "DETECTOR_FAILED", message: err instanceof Error ? err.message : String(err), source: "needs" });
+    errors.push({
+      code: "DETECTOR_FAILED",
+      message: err instanceof Error ? err.message : String(err),
+      source: "needs",
+    });
   }
   return { plan, request, now, segment, runs, vars, query, errors };
 }
@@ -135,7 +139,8 @@ export function conclude(input: ConcludeInputs): Concluded {
     const updates = collectUpdates(runs, view);
     observe = updates.observe;
     learn = updates.learn;
-    for (const f of findings) if (f.error) errors.push({ code: f.error.code, message: f.error.message, source: f.detector });
+    for (const f of findings)
+      if (f.error) errors.push({ code: f.error.code, message: f.error.message, source: f.detector });
     if (failed.length > 0) failure = { code: "detector_error", message: `could not evaluate: ${failed.join(", ")}` };
   } else {
     failed = ["state"];

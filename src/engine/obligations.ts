@@ -80,7 +80,11 @@ export function shapeObligations(input: ObligationInputs): ShapedObligations {
       return {
         obligations: [
           { id: id(1), type: "session_termination", properties: props },
-          { id: id(2), type: "notification", properties: { topic: "quarantine", subject: input.subjectId, ...(extra ?? {}) } },
+          {
+            id: id(2),
+            type: "notification",
+            properties: { topic: "quarantine", subject: input.subjectId, ...(extra ?? {}) },
+          },
         ],
         extras: { reason: "quarantined" },
       };
@@ -88,7 +92,11 @@ export function shapeObligations(input: ObligationInputs): ShapedObligations {
   }
 }
 
-function humanStepUp(input: ObligationInputs, extra: JsonObject | undefined, id: (n: number) => string): ShapedObligations {
+function humanStepUp(
+  input: ObligationInputs,
+  extra: JsonObject | undefined,
+  id: (n: number) => string,
+): ShapedObligations {
   const s: JsonObject = { ...DEFAULTS.step_up, ...input.settings.step_up, ...extra };
   const acrValues = typeof s.acr_values === "string" ? s.acr_values : DEFAULTS.step_up.acr_values;
   const maxAge = asNumber(s.max_age, DEFAULTS.step_up.max_age);
@@ -105,12 +113,19 @@ function humanStepUp(input: ObligationInputs, extra: JsonObject | undefined, id:
   };
 }
 
-function machineStepUp(input: ObligationInputs, extra: JsonObject | undefined, id: (n: number) => string): ShapedObligations {
+function machineStepUp(
+  input: ObligationInputs,
+  extra: JsonObject | undefined,
+  id: (n: number) => string,
+): ShapedObligations {
   const s: JsonObject = { ...DEFAULTS.machine_step_up, ...input.settings.machine_step_up, ...extra };
   const reattest = s.reattest === true;
   return {
     obligations: [custom(id(1), reattest ? "reattest" : "reissue_token", s)],
-    extras: { reason: reattest ? "reattestation_required" : "token_reissue_required", next_action: reattest ? "reattest" : "reissue_token" },
+    extras: {
+      reason: reattest ? "reattestation_required" : "token_reissue_required",
+      next_action: reattest ? "reattest" : "reissue_token",
+    },
   };
 }
 

@@ -21,7 +21,11 @@ export function planPolicy(policy: CompiledPolicy, available: readonly Detector[
   return { policy, detectors };
 }
 
-function planSegment(segment: CompiledSegment, policy: CompiledPolicy, byId: ReadonlyMap<string, Detector>): PlannedDetector[] {
+function planSegment(
+  segment: CompiledSegment,
+  policy: CompiledPolicy,
+  byId: ReadonlyMap<string, Detector>,
+): PlannedDetector[] {
   const out: PlannedDetector[] = [];
   const wanted = new Set(segment.detectors);
   for (const [id, detector] of byId) {

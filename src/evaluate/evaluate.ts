@@ -8,7 +8,7 @@ import type { Engine } from "../engine/engine.js";
 import type { ControlPath } from "../model/control-path.js";
 import { CONTROL_PATHS } from "../model/control-path.js";
 import { PERSISTENT } from "../simulate/attacks.js";
-import { type AttackScenario, type SimEvent, outcomeFor } from "../simulate/event.js";
+import { type AttackScenario, outcomeFor, type SimEvent } from "../simulate/event.js";
 
 export interface Confusion {
   /** Attack requests diverted off the fast path. */
@@ -40,6 +40,8 @@ export interface EvaluationReport {
   legitimate: number;
   legitimateDiverted: number;
   friction: number;
+  /** The same for people and for machine identities separately. */
+  frictionByKind: { people: { requests: number; diverted: number }; machines: { requests: number; diverted: number } };
   /** Machine decisions that carried an interactive MFA step-up obligation (must be 0). */
   machineMfaPrompts: number;
   /** Human attack incidents allowed all the way through (must be 0). */
@@ -74,7 +76,11 @@ interface IncidentState {
   damagingDiverted: number;
 }
 
-export async function evaluate(engine: Engine, events: readonly SimEvent[], options: EvaluateOptions): Promise<EvaluationReport> {
+export async function evaluate(
+  engine: Engine,
+  events: readonly SimEvent[],
+  options: EvaluateOptions,
+): Promise<EvaluationReport> {
   const started = Date.now();
   const incidents = new Map<string, IncidentState>();
   const segments: EvaluationReport["segments"] = {};
@@ -83,6 +89,7 @@ export async function evaluate(engine: Engine, events: readonly SimEvent[], opti
   const stepUps = new Map<string, Map<string, [number, number]>>();
   let legitimate = 0;
   let legitimateDiverted = 0;
+  const byKind = { people: { requests: 0, diverted: 0 }, machines: { requests: 0, diverted: 0 } };
   let machineMfaPrompts = 0;
   let decisionErrors = 0;
   let skipped = 0;
@@ -96,7 +103,14 @@ export async function evaluate(engine: Engine, events: readonly SimEvent[], opti
     if (label.incident && label.scenario) {
       inc = incidents.get(label.incident);
       if (!inc) {
-        inc = { scenario: label.scenario, human: label.human, done: false, caught: false, damagingSeen: 0, damagingDiverted: 0 };
+        inc = {
+          scenario: label.scenario,
+          human: label.human,
+          done: false,
+          caught: false,
+          damagingSeen: 0,
+          damagingDiverted: 0,
+        };
         incidents.set(label.incident, inc);
       }
       if (inc.done) {
@@ -110,7 +124,11 @@ export async function evaluate(engine: Engine, events: readonly SimEvent[], opti
     const off = path !== "allow";
     if (!label.human && d.obligations.some((o) => o.type === "step-up")) machineMfaPrompts++;
 
-    const seg = (segments[d.segment] ??= { tp: 0, fn: 0, fp: 0, tn: 0, paths: {} });
+    let seg = segments[d.segment];
+    if (!seg) {
+      seg = { tp: 0, fn: 0, fp: 0, tn: 0, paths: {} };
+      segments[d.segment] = seg;
+    }
     seg.paths[path] = (seg.paths[path] ?? 0) + 1;
 
     if (inc) {
@@ -132,6 +150,9 @@ export async function evaluate(engine: Engine, events: readonly SimEvent[], opti
       }
     } else if (label.actor === "legitimate" && e.at >= options.warmupEnds) {
       legitimate++;
+      const kind = label.human ? byKind.people : byKind.machines;
+      kind.requests++;
+      if (off) kind.diverted++;
       if (off) {
         legitimateDiverted++;
         seg.fp++;
@@ -140,7 +161,12 @@ export async function evaluate(engine: Engine, events: readonly SimEvent[], opti
       }
     }
 
-    if (label.actor === "legitimate" && label.human && e.request.action.name === "login" && e.request.context?.authn?.result === "success") {
+    if (
+      label.actor === "legitimate" &&
+      label.human &&
+      e.request.action.name === "login" &&
+      e.request.context?.authn?.result === "success"
+    ) {
       const n = logins.get(label.identity) ?? 0;
       logins.set(label.identity, n + 1);
       const bucket = HISTORY_BUCKETS.find(([lo, hi]) => n >= lo && n <= hi)?.[2] ?? "50+";
@@ -166,7 +192,11 @@ export async function evaluate(engine: Engine, events: readonly SimEvent[], opti
     const isCaught = PERSISTENT.has(inc.scenario)
       ? inc.damagingSeen > 0 && inc.damagingDiverted === inc.damagingSeen
       : inc.caught;
-    const r = (scenarios[inc.scenario] ??= { incidents: 0, caught: 0, missed: [] });
+    let r = scenarios[inc.scenario];
+    if (!r) {
+      r = { incidents: 0, caught: 0, missed: [] };
+      scenarios[inc.scenario] = r;
+    }
     r.incidents++;
     if (isCaught) {
       r.caught++;
@@ -197,6 +227,7 @@ export async function evaluate(engine: Engine, events: readonly SimEvent[], opti
     legitimate,
     legitimateDiverted,
     friction: legitimate === 0 ? 0 : legitimateDiverted / legitimate,
+    frictionByKind: byKind,
     machineMfaPrompts,
     humanAttacksAllowed,
     stepUpByHistory,

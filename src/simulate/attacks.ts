@@ -9,12 +9,19 @@ import { addressIn, session } from "./legitimate.js";
 import type { Person, Population } from "./population.js";
 import type { Random } from "./random.js";
 import { humanRequest, machineRequest } from "./requests.js";
-import { HOUR, MINUTE, atLocalHour } from "./time.js";
-import { ATTACK_TOOL_UA, CLIENTS, FAR_CITIES, HOSTING, type Network, NETWORKS, networksIn } from "./world.js";
+import { atLocalHour, HOUR, MINUTE } from "./time.js";
+import { ATTACK_TOOL_UA, CLIENTS, FAR_CITIES, HOSTING, NETWORKS, type Network, networksIn } from "./world.js";
 
 type Gen = (rng: Random, pop: Population, day: number, incident: string) => SimEvent[];
 
-function attacker(p: { id: string }, incident: string, scenario: AttackScenario, human: boolean, damaging = false, type = "user"): SimLabel {
+function attacker(
+  p: { id: string },
+  incident: string,
+  scenario: AttackScenario,
+  human: boolean,
+  damaging = false,
+  type = "user",
+): SimLabel {
   return { actor: "attacker", incident, scenario, damaging, human, identity: `${type}:${p.id}` };
 }
 
@@ -36,10 +43,27 @@ const atoNaive: Gen = (rng, pop, day, incident) => {
   const ua = rng.chance(0.5) ? ATTACK_TOOL_UA : rng.pick(CLIENTS).ua;
   const sess = { id: `s-${rng.hex(8)}`, authTime: at, jti: `t-${rng.hex(8)}` };
   return [
-    { at, request: humanRequest({ at, userId: v.id, action: "login", place, ua, device, authn: { result: "success" } }), label: attacker(v, incident, "ato_naive", true, true) },
+    {
+      at,
+      request: humanRequest({ at, userId: v.id, action: "login", place, ua, device, authn: { result: "success" } }),
+      label: attacker(v, incident, "ato_naive", true, true),
+    },
     ...[1, 2, 3].map((k) => {
       const t = at + k * MINUTE;
-      return { at: t, request: humanRequest({ at: t, userId: v.id, action: "read", place, ua, device, session: sess, resource: { type: "document", id: rng.pick(v.resources), properties: { sensitivity: "medium" } } }), label: attacker(v, incident, "ato_naive", true) };
+      return {
+        at: t,
+        request: humanRequest({
+          at: t,
+          userId: v.id,
+          action: "read",
+          place,
+          ua,
+          device,
+          session: sess,
+          resource: { type: "document", id: rng.pick(v.resources), properties: { sensitivity: "medium" } },
+        }),
+        label: attacker(v, incident, "ato_naive", true),
+      };
     }),
   ];
 };
@@ -52,7 +76,13 @@ const atoVpn: Gen = (rng, pop, day, incident) => {
   const place = { city: v.home, ip: addressIn(exit, rng.int(0, 31), rng.int(0, 255), rng.int(2, 250)) };
   const device = { id: `dev-${rng.hex(6)}`, managed: false };
   const ua = rng.pick(CLIENTS.filter((c) => c.kind === "desktop")).ua;
-  return [{ at, request: humanRequest({ at, userId: v.id, action: "login", place, ua, device, authn: { result: "success" } }), label: attacker(v, incident, "ato_vpn", true, true) }];
+  return [
+    {
+      at,
+      request: humanRequest({ at, userId: v.id, action: "login", place, ua, device, authn: { result: "success" } }),
+      label: attacker(v, incident, "ato_vpn", true, true),
+    },
+  ];
 };
 
 /** A targeted attacker who knows the victim's city, ISP country and browser, but not their device or address. */
@@ -64,7 +94,13 @@ const atoTargeted: Gen = (rng, pop, day, incident) => {
   const place = { city: v.home, ip: addressIn(net, rng.int(0, 31), rng.int(0, 255), rng.int(2, 250)) };
   const ua = (v.devices[0] ?? { client: rng.pick(CLIENTS) }).client.ua;
   const device = { id: `dev-${rng.hex(6)}`, managed: false };
-  return [{ at, request: humanRequest({ at, userId: v.id, action: "login", place, ua, device, authn: { result: "success" } }), label: attacker(v, incident, "ato_targeted", true, true) }];
+  return [
+    {
+      at,
+      request: humanRequest({ at, userId: v.id, action: "login", place, ua, device, authn: { result: "success" } }),
+      label: attacker(v, incident, "ato_targeted", true, true),
+    },
+  ];
 };
 
 /** The victim works from home; half an hour later "they" sign in from another continent with a copied device id. */
@@ -80,7 +116,15 @@ const impossibleTravel: Gen = (rng, pop, day, incident) => {
   const t = at + 30 * MINUTE;
   out.push({
     at: t,
-    request: humanRequest({ at: t, userId: v.id, action: "login", place: { city, ip: addressIn(net, 1, rng.int(0, 255), rng.int(2, 250)) }, ua: dev.client.ua, device: { id: dev.id, managed: dev.managed }, authn: { result: "success" } }),
+    request: humanRequest({
+      at: t,
+      userId: v.id,
+      action: "login",
+      place: { city, ip: addressIn(net, 1, rng.int(0, 255), rng.int(2, 250)) },
+      ua: dev.client.ua,
+      device: { id: dev.id, managed: dev.managed },
+      authn: { result: "success" },
+    }),
     label: attacker(v, incident, "impossible_travel", true, true),
   });
   return out;
@@ -99,14 +143,34 @@ const credentialStuffing: Gen = (rng, pop, day, incident) => {
     const success = real !== undefined && k > 20 && rng.chance(0.06);
     out.push({
       at,
-      request: humanRequest({ at, userId: id, action: "login", place: { city: rng.pick(FAR_CITIES), ip }, ua: ATTACK_TOOL_UA, device: { id: `dev-${rng.hex(6)}`, managed: false }, authn: { result: success ? "success" : "failure" } }),
+      request: humanRequest({
+        at,
+        userId: id,
+        action: "login",
+        place: { city: rng.pick(FAR_CITIES), ip },
+        ua: ATTACK_TOOL_UA,
+        device: { id: `dev-${rng.hex(6)}`, managed: false },
+        authn: { result: success ? "success" : "failure" },
+      }),
       label: attacker({ id }, incident, "credential_stuffing", true, success),
     });
   }
   if (!out.some((e) => e.label.damaging)) {
     const v = pickPerson(rng, pop);
     const at = start + 81 * 15_000;
-    out.push({ at, request: humanRequest({ at, userId: v.id, action: "login", place: { city: rng.pick(FAR_CITIES), ip }, ua: ATTACK_TOOL_UA, device: { id: `dev-${rng.hex(6)}`, managed: false }, authn: { result: "success" } }), label: attacker(v, incident, "credential_stuffing", true, true) });
+    out.push({
+      at,
+      request: humanRequest({
+        at,
+        userId: v.id,
+        action: "login",
+        place: { city: rng.pick(FAR_CITIES), ip },
+        ua: ATTACK_TOOL_UA,
+        device: { id: `dev-${rng.hex(6)}`, managed: false },
+        authn: { result: "success" },
+      }),
+      label: attacker(v, incident, "credential_stuffing", true, true),
+    });
   }
   return out;
 };
@@ -118,13 +182,22 @@ const passwordSpray: Gen = (rng, pop, day, incident) => {
   const net = rng.pick(NETWORKS.filter((n) => n.country === city.country));
   const ip = addressIn(net, rng.int(0, 31), rng.int(0, 255), rng.int(2, 250));
   const targets = pop.people.slice(0, Math.min(60, pop.people.length));
-  const lucky = rng.int(15, Math.max(15, targets.length - 1));
+  // The spray succeeds once, late enough that the source is already visibly spraying.
+  const lucky = targets.length > 16 ? rng.int(15, targets.length - 1) : targets.length - 1;
   return targets.map((v, k) => {
     const at = start + k * 40_000;
     const success = k === lucky;
     return {
       at,
-      request: humanRequest({ at, userId: v.id, action: "login", place: { city, ip }, ua: rng.pick(CLIENTS).ua, device: { id: `dev-${rng.hex(6)}`, managed: false }, authn: { result: success ? "success" : "failure" } }),
+      request: humanRequest({
+        at,
+        userId: v.id,
+        action: "login",
+        place: { city, ip },
+        ua: rng.pick(CLIENTS).ua,
+        device: { id: `dev-${rng.hex(6)}`, managed: false },
+        authn: { result: success ? "success" : "failure" },
+      }),
       label: attacker(v, incident, "password_spray", true, success),
     };
   });
@@ -140,10 +213,34 @@ const mfaFatigue: Gen = (rng, pop, day, incident) => {
   const out: SimEvent[] = [];
   for (let k = 0; k < 8; k++) {
     const t = at + k * 2 * MINUTE;
-    out.push({ at: t, request: humanRequest({ at: t, userId: v.id, action: "login", place, ua, device, authn: { result: "success", mfa_result: rng.chance(0.5) ? "denied" : "timeout" } }), label: attacker(v, incident, "mfa_fatigue", true) });
+    out.push({
+      at: t,
+      request: humanRequest({
+        at: t,
+        userId: v.id,
+        action: "login",
+        place,
+        ua,
+        device,
+        authn: { result: "success", mfa_result: rng.chance(0.5) ? "denied" : "timeout" },
+      }),
+      label: attacker(v, incident, "mfa_fatigue", true),
+    });
   }
   const t = at + 16 * MINUTE;
-  out.push({ at: t, request: humanRequest({ at: t, userId: v.id, action: "login", place, ua, device, authn: { result: "success", mfa_result: "approved" } }), label: attacker(v, incident, "mfa_fatigue", true, true) });
+  out.push({
+    at: t,
+    request: humanRequest({
+      at: t,
+      userId: v.id,
+      action: "login",
+      place,
+      ua,
+      device,
+      authn: { result: "success", mfa_result: "approved" },
+    }),
+    label: attacker(v, incident, "mfa_fatigue", true, true),
+  });
   return out;
 };
 
@@ -159,9 +256,44 @@ const sessionReplay: Gen = (rng, pop, day, incident) => {
   const t2 = at + 25 * MINUTE;
   const thief = { city: v.home, ip: addressIn(rng.pick(HOSTING), 4, rng.int(0, 255), rng.int(2, 250)) };
   return [
-    { at, request: humanRequest({ ...base, at, action: "login", place: home, device: { id: dev.id, managed: dev.managed }, authn: { result: "success" } }), label: { actor: "legitimate", human: true, identity: `user:${v.id}` } },
-    { at: t1, request: humanRequest({ ...base, at: t1, action: "read", place: home, device: { id: dev.id, managed: dev.managed }, session: sess, resource: { type: "document", id: rng.pick(v.resources), properties: { sensitivity: "low" } } }), label: { actor: "legitimate", human: true, identity: `user:${v.id}` } },
-    { at: t2, request: humanRequest({ ...base, at: t2, action: "read", place: thief, device: { id: `dev-${rng.hex(6)}`, managed: false }, session: sess, resource: { type: "document", id: rng.pick(v.resources), properties: { sensitivity: "medium" } } }), label: attacker(v, incident, "session_replay", true, true) },
+    {
+      at,
+      request: humanRequest({
+        ...base,
+        at,
+        action: "login",
+        place: home,
+        device: { id: dev.id, managed: dev.managed },
+        authn: { result: "success" },
+      }),
+      label: { actor: "legitimate", human: true, identity: `user:${v.id}` },
+    },
+    {
+      at: t1,
+      request: humanRequest({
+        ...base,
+        at: t1,
+        action: "read",
+        place: home,
+        device: { id: dev.id, managed: dev.managed },
+        session: sess,
+        resource: { type: "document", id: rng.pick(v.resources), properties: { sensitivity: "low" } },
+      }),
+      label: { actor: "legitimate", human: true, identity: `user:${v.id}` },
+    },
+    {
+      at: t2,
+      request: humanRequest({
+        ...base,
+        at: t2,
+        action: "read",
+        place: thief,
+        device: { id: `dev-${rng.hex(6)}`, managed: false },
+        session: sess,
+        resource: { type: "document", id: rng.pick(v.resources), properties: { sensitivity: "medium" } },
+      }),
+      label: attacker(v, incident, "session_replay", true, true),
+    },
   ];
 };
 
@@ -175,7 +307,17 @@ const privilegeEscalation: Gen = (rng, pop, day, incident) => {
   return [
     {
       at,
-      request: humanRequest({ at, userId: v.id, action: "admin.users.update", actionProperties: { privileged: true }, resource: { type: "admin", id: "admin-console", properties: { sensitivity: "high" } }, place, ua: dev.client.ua, device: { id: dev.id, managed: dev.managed }, session: sess }),
+      request: humanRequest({
+        at,
+        userId: v.id,
+        action: "admin.users.update",
+        actionProperties: { privileged: true },
+        resource: { type: "admin", id: "admin-console", properties: { sensitivity: "high" } },
+        place,
+        ua: dev.client.ua,
+        device: { id: dev.id, managed: dev.managed },
+        session: sess,
+      }),
       label: attacker(v, incident, "privilege_escalation", true, true),
     },
   ];
@@ -191,7 +333,16 @@ const serviceTokenNewSegment: Gen = (rng, pop, day, incident) => {
   return [
     {
       at,
-      request: machineRequest({ at, type: "service", id: s.id, action: "read", resource: { type: "dataset", id: `ds-${s.id}`, properties: { sensitivity: "medium" } }, ip: `203.0.113.${rng.int(2, 250)}`, token: { jti: `sa-${s.id}-${Math.floor(iat / HOUR)}`, iat }, workload: { network_segment: "external" } }),
+      request: machineRequest({
+        at,
+        type: "service",
+        id: s.id,
+        action: "read",
+        resource: { type: "dataset", id: `ds-${s.id}`, properties: { sensitivity: "medium" } },
+        ip: `203.0.113.${rng.int(2, 250)}`,
+        token: { jti: `sa-${s.id}-${Math.floor(iat / HOUR)}`, iat },
+        workload: { network_segment: "external" },
+      }),
       label: attacker(s, incident, "service_token_new_segment", false, true, "service"),
     },
   ];
@@ -200,13 +351,24 @@ const serviceTokenNewSegment: Gen = (rng, pop, day, incident) => {
 /** One workload's token presented by another workload. */
 const tokenReplayAcrossWorkloads: Gen = (rng, pop, day, incident) => {
   const s = pickService(rng, pop);
-  const other = rng.pick(pop.services.filter((x) => x.id !== s.id).length > 0 ? pop.services.filter((x) => x.id !== s.id) : pop.services);
+  const other = rng.pick(
+    pop.services.filter((x) => x.id !== s.id).length > 0 ? pop.services.filter((x) => x.id !== s.id) : pop.services,
+  );
   const at = day + rng.int(0, 23) * HOUR + rng.int(1, 58) * MINUTE;
   const iat = Math.floor(at / HOUR) * HOUR;
   return [
     {
       at,
-      request: machineRequest({ at, type: "service", id: s.id, action: "read", resource: { type: "dataset", id: `ds-${s.id}`, properties: { sensitivity: "medium" } }, ip: other.ip, token: { jti: `sa-${s.id}-${Math.floor(iat / HOUR)}`, iat }, workload: { spiffe_id: other.spiffe, network_segment: other.segment, attested: true } }),
+      request: machineRequest({
+        at,
+        type: "service",
+        id: s.id,
+        action: "read",
+        resource: { type: "dataset", id: `ds-${s.id}`, properties: { sensitivity: "medium" } },
+        ip: other.ip,
+        token: { jti: `sa-${s.id}-${Math.floor(iat / HOUR)}`, iat },
+        workload: { spiffe_id: other.spiffe, network_segment: other.segment, attested: true },
+      }),
       label: attacker(s, incident, "token_replay_across_workloads", false, true, "service"),
     },
   ];
@@ -215,11 +377,20 @@ const tokenReplayAcrossWorkloads: Gen = (rng, pop, day, incident) => {
 /** An unregistered, unattested runner of a real pipeline pulls the deploy secret at night. */
 const rogueCiRunner: Gen = (rng, pop, day, incident) => {
   const p = rng.pick(pop.pipelines);
-  const at = day + (2 + rng.next() * 2) * HOUR;
+  const at = Math.round(day + (2 + rng.next() * 2) * HOUR);
   return [
     {
       at,
-      request: machineRequest({ at, type: "ci_job", id: p.id, action: "secrets.read", resource: { type: "secret", id: `${p.id}/deploy-key`, properties: { sensitivity: "high" } }, ip: `10.201.9.${rng.int(2, 250)}`, token: { jti: `ci-${rng.hex(8)}`, iat: at }, workload: { runner_id: `runner-unknown-${rng.hex(2)}`, network_segment: "ci", attested: false } }),
+      request: machineRequest({
+        at,
+        type: "ci_job",
+        id: p.id,
+        action: "secrets.read",
+        resource: { type: "secret", id: `${p.id}/deploy-key`, properties: { sensitivity: "high" } },
+        ip: `10.201.9.${rng.int(2, 250)}`,
+        token: { jti: `ci-${rng.hex(8)}`, iat: at },
+        workload: { runner_id: `runner-unknown-${rng.hex(2)}`, network_segment: "ci", attested: false },
+      }),
       label: attacker(p, incident, "rogue_ci_runner", false, true, "ci_job"),
     },
   ];
@@ -235,7 +406,16 @@ const exfiltrationSpike: Gen = (rng, pop, day, incident) => {
     const at = start + k * 500;
     out.push({
       at,
-      request: machineRequest({ at, type: "service", id: s.id, action: "read", resource: { type: "dataset", id: `ds-${s.id}`, properties: { sensitivity: "medium" } }, ip: s.ip, token: { jti: `sa-${s.id}-${Math.floor(iat / HOUR)}`, iat }, workload: { spiffe_id: s.spiffe, network_segment: s.segment, attested: true } }),
+      request: machineRequest({
+        at,
+        type: "service",
+        id: s.id,
+        action: "read",
+        resource: { type: "dataset", id: `ds-${s.id}`, properties: { sensitivity: "medium" } },
+        ip: s.ip,
+        token: { jti: `sa-${s.id}-${Math.floor(iat / HOUR)}`, iat },
+        workload: { spiffe_id: s.spiffe, network_segment: s.segment, attested: true },
+      }),
       label: attacker(s, incident, "exfiltration_rate_spike", false, k === 40, "service"),
     });
   }
@@ -254,7 +434,16 @@ const lateralMovement: Gen = (rng, pop, day, incident) => {
     const t = at + k * 15_000;
     out.push({
       at: t,
-      request: humanRequest({ at: t, userId: v.id, action: "read", resource: { type: "document", id: `doc-x${rng.hex(3)}-${k}`, properties: { sensitivity: "medium" } }, place, ua: dev.client.ua, device: { id: dev.id, managed: dev.managed }, session: sess }),
+      request: humanRequest({
+        at: t,
+        userId: v.id,
+        action: "read",
+        resource: { type: "document", id: `doc-x${rng.hex(3)}-${k}`, properties: { sensitivity: "medium" } },
+        place,
+        ua: dev.client.ua,
+        device: { id: dev.id, managed: dev.managed },
+        session: sess,
+      }),
       label: attacker(v, incident, "lateral_movement", true, k === 14),
     });
   }
@@ -269,7 +458,16 @@ const agentOutOfScope: Gen = (rng, pop, day, incident) => {
   return [
     {
       at,
-      request: machineRequest({ at, type: "agent", id: a.id, action: tool, resource: { type: "tool", id: tool, properties: { on_behalf_of: a.owner } }, ip: "10.50.0.20", token: { jti: `ag-${a.id}-${Math.floor(at / HOUR)}`, iat: Math.floor(at / HOUR) * HOUR }, workload: { spiffe_id: `spiffe://corp.example/agents/${a.id}`, network_segment: "agents", attested: true } }),
+      request: machineRequest({
+        at,
+        type: "agent",
+        id: a.id,
+        action: tool,
+        resource: { type: "tool", id: tool, properties: { on_behalf_of: a.owner } },
+        ip: "10.50.0.20",
+        token: { jti: `ag-${a.id}-${Math.floor(at / HOUR)}`, iat: Math.floor(at / HOUR) * HOUR },
+        workload: { spiffe_id: `spiffe://corp.example/agents/${a.id}`, network_segment: "agents", attested: true },
+      }),
       label: attacker(a, incident, "agent_out_of_scope", false, true, "agent"),
     },
   ];

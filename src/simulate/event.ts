@@ -43,7 +43,10 @@ export interface SimEvent {
 }
 
 /** The outcome a real sender produces when asked to prove itself or wait for approval. */
-export function outcomeFor(label: SimLabel, path: string): "step_up_passed" | "step_up_failed" | "approved" | "rejected" | undefined {
+export function outcomeFor(
+  label: SimLabel,
+  path: string,
+): "step_up_passed" | "step_up_failed" | "approved" | "rejected" | undefined {
   if (path === "step_up") return label.actor === "legitimate" ? "step_up_passed" : "step_up_failed";
   if (path === "hold") return label.actor === "legitimate" ? "approved" : "rejected";
   return undefined;

@@ -3,9 +3,9 @@
 import type { SimEvent } from "./event.js";
 import type { Agent, Device, Person, Pipeline, Population, ServiceAccount } from "./population.js";
 import type { Random } from "./random.js";
-import { type HumanCall, type Place, humanRequest, machineRequest } from "./requests.js";
-import { DAY, HOUR, MINUTE, atLocalHour, localWeekday } from "./time.js";
-import { CITIES, CLIENTS, type City, HOSTING, type Network, networksIn } from "./world.js";
+import { type HumanCall, humanRequest, machineRequest, type Place } from "./requests.js";
+import { atLocalHour, DAY, HOUR, localWeekday, MINUTE } from "./time.js";
+import { CITIES, type City, CLIENTS, HOSTING, type Network, networksIn } from "./world.js";
 
 export function addressIn(net: Network, a: number, b: number, c: number): string {
   return `${net.base[0]}.${(net.base[1] + (a % 32)) & 255}.${b & 255}.${Math.max(2, c & 255)}`;
@@ -28,7 +28,11 @@ function personDay(rng: Random, p: Person, st: PersonState, dayStart: number, da
       st.trip = { city, network: rng.pick(nets), until: dayStart + rng.int(2, 4) * DAY };
     }
     if (rng.chance(0.03)) {
-      const phone: Device = { id: `dev-${rng.hex(6)}`, client: rng.pick(CLIENTS.filter((c) => c.kind === "mobile")), managed: false };
+      const phone: Device = {
+        id: `dev-${rng.hex(6)}`,
+        client: rng.pick(CLIENTS.filter((c) => c.kind === "mobile")),
+        managed: false,
+      };
       st.devices = [...st.devices.filter((d) => d.client.kind !== "mobile"), phone];
     }
   }
@@ -61,34 +65,55 @@ function personDay(rng: Random, p: Person, st: PersonState, dayStart: number, da
   }
 }
 
-export function session(rng: Random, p: Person, device: Device, place: Place, at: number, out: SimEvent[], requests?: number): void {
+export function session(
+  rng: Random,
+  p: Person,
+  device: Device,
+  place: Place,
+  at: number,
+  out: SimEvent[],
+  requests?: number,
+): void {
   const base = { userId: p.id, place, ua: device.client.ua, device: { id: device.id, managed: device.managed } };
   const label = legit(p);
   if (rng.chance(0.04)) {
-    out.push({ at: at - 30_000, request: humanRequest({ ...base, at: at - 30_000, action: "login", authn: { result: "failure" } }), label });
+    out.push({
+      at: at - 30_000,
+      request: humanRequest({ ...base, at: at - 30_000, action: "login", authn: { result: "failure" } }),
+      label,
+    });
   }
   const sess = { id: `s-${rng.hex(8)}`, authTime: at, jti: `t-${rng.hex(8)}` };
-  out.push({ at, request: humanRequest({ ...base, at, action: "login", authn: { result: "success", mfa_result: "approved" } }), label });
+  out.push({
+    at,
+    request: humanRequest({ ...base, at, action: "login", authn: { result: "success", mfa_result: "approved" } }),
+    label,
+  });
   const n = requests ?? rng.int(2, 8);
   let t = at;
   for (let k = 0; k < n; k++) {
     t += rng.int(1, 12) * MINUTE;
-    const call: HumanCall = p.privileged && rng.chance(0.08)
-      ? {
-          ...base,
-          at: t,
-          session: sess,
-          action: "admin.users.update",
-          actionProperties: { privileged: true },
-          resource: { type: "admin", id: "admin-console", properties: { sensitivity: "high" } },
-        }
-      : {
-          ...base,
-          at: t,
-          session: sess,
-          action: rng.chance(0.8) ? "read" : "write",
-          resource: { type: "document", id: rng.pick(p.resources), properties: { sensitivity: rng.chance(0.8) ? "low" : "medium" } },
-        };
+    const call: HumanCall =
+      p.privileged && rng.chance(0.08)
+        ? {
+            ...base,
+            at: t,
+            session: sess,
+            action: "admin.users.update",
+            actionProperties: { privileged: true },
+            resource: { type: "admin", id: "admin-console", properties: { sensitivity: "high" } },
+          }
+        : {
+            ...base,
+            at: t,
+            session: sess,
+            action: rng.chance(0.8) ? "read" : "write",
+            resource: {
+              type: "document",
+              id: rng.pick(p.resources),
+              properties: { sensitivity: rng.chance(0.8) ? "low" : "medium" },
+            },
+          };
     out.push({ at: t, request: humanRequest(call), label });
   }
 }
@@ -132,12 +157,30 @@ function pipelineDay(rng: Random, p: Pipeline, dayStart: number, out: SimEvent[]
     const ip = `10.200.${p.runners.indexOf(runner)}.${10 + Number(p.id.split("-")[1] ?? 0)}`;
     out.push({
       at,
-      request: machineRequest({ at, type: "ci_job", id: p.id, action: "secrets.read", resource: { type: "secret", id: `${p.id}/deploy-key`, properties: { sensitivity: "high" } }, ip, token: { jti, iat: at }, workload }),
+      request: machineRequest({
+        at,
+        type: "ci_job",
+        id: p.id,
+        action: "secrets.read",
+        resource: { type: "secret", id: `${p.id}/deploy-key`, properties: { sensitivity: "high" } },
+        ip,
+        token: { jti, iat: at },
+        workload,
+      }),
       label,
     });
     out.push({
       at: at + 4 * MINUTE,
-      request: machineRequest({ at: at + 4 * MINUTE, type: "ci_job", id: p.id, action: "artifacts.write", resource: { type: "artifact", id: `${p.id}/build` }, ip, token: { jti, iat: at }, workload }),
+      request: machineRequest({
+        at: at + 4 * MINUTE,
+        type: "ci_job",
+        id: p.id,
+        action: "artifacts.write",
+        resource: { type: "artifact", id: `${p.id}/build` },
+        ip,
+        token: { jti, iat: at },
+        workload,
+      }),
       label,
     });
   }
@@ -179,7 +222,8 @@ export function legitimateTraffic(rng: Random, pop: Population, start: number, d
   const byId = new Map(pop.people.map((p) => [p.id, p]));
   for (let d = 0; d < days; d++) {
     const dayStart = start + d * DAY;
-    for (const p of pop.people) personDay(rng.fork(`${p.id}/${d}`), p, states.get(p.id) as PersonState, dayStart, d, out);
+    for (const p of pop.people)
+      personDay(rng.fork(`${p.id}/${d}`), p, states.get(p.id) as PersonState, dayStart, d, out);
     for (const s of pop.services) serviceDay(rng.fork(`${s.id}/${d}`), s, dayStart, out);
     for (const p of pop.pipelines) pipelineDay(rng.fork(`${p.id}/${d}`), p, dayStart, out);
     for (const a of pop.agents) agentDay(rng.fork(`${a.id}/${d}`), a, byId.get(a.owner), dayStart, out);

@@ -1,7 +1,7 @@
 /** The simulated population: people with homes and habits, service accounts, CI pipelines and AI agents. */
 
 import type { Random } from "./random.js";
-import { CITIES, CLIENTS, type City, type Client, type Network, networksIn } from "./world.js";
+import { CITIES, type City, CLIENTS, type Client, type Network, networksIn } from "./world.js";
 
 export interface Device {
   readonly id: string;
@@ -67,7 +67,11 @@ export interface PopulationSize {
 
 function device(rng: Random, kind: "desktop" | "mobile"): Device {
   const clients = CLIENTS.filter((c) => c.kind === kind);
-  return { id: `dev-${rng.hex(6)}`, client: rng.pick(clients), managed: kind === "desktop" ? rng.chance(0.8) : rng.chance(0.3) };
+  return {
+    id: `dev-${rng.hex(6)}`,
+    client: rng.pick(clients),
+    managed: kind === "desktop" ? rng.chance(0.8) : rng.chance(0.3),
+  };
 }
 
 export function makePopulation(rng: Random, size: PopulationSize): Population {
@@ -83,7 +87,9 @@ export function makePopulation(rng: Random, size: PopulationSize): Population {
       id: `user${String(i).padStart(4, "0")}`,
       home,
       network: r.pick(networksIn(home.country, "residential")),
-      mobileNetwork: r.pick(networksIn(home.country, "mobile").length > 0 ? networksIn(home.country, "mobile") : networksIn(home.country)),
+      mobileNetwork: r.pick(
+        networksIn(home.country, "mobile").length > 0 ? networksIn(home.country, "mobile") : networksIn(home.country),
+      ),
       host: [r.int(0, 63), r.int(1, 254)],
       devices,
       hours: [start, start + r.int(7, 10)],
@@ -122,7 +128,7 @@ export function makePopulation(rng: Random, size: PopulationSize): Population {
     const r = rng.fork(`agent-${i}`);
     agents.push({
       id: `agent-${i}`,
-      owner: people.length > 0 ? (r.pick(people).id) : "nobody",
+      owner: people.length > 0 ? r.pick(people).id : "nobody",
       tools: r.pick([
         ["tool.search", "tool.calendar.read"],
         ["tool.search", "tool.docs.read", "tool.docs.write"],

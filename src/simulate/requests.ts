@@ -26,13 +26,25 @@ export function humanRequest(c: HumanCall): AccessRequest {
     time: new Date(c.at).toISOString(),
     ip: c.place.ip,
     user_agent: c.ua,
-    geo: { country: c.place.city.country, city: c.place.city.name, lat: c.place.city.lat, lon: c.place.city.lon, accuracy_km: 25 },
+    geo: {
+      country: c.place.city.country,
+      city: c.place.city.name,
+      lat: c.place.city.lat,
+      lon: c.place.city.lon,
+      accuracy_km: 25,
+    },
     // Managed devices report their posture through the MDM; a personal device only says it is unmanaged.
-    device: c.device.managed ? { id: c.device.id, managed: true, compliant: true, edr: true } : { id: c.device.id, managed: false },
+    device: c.device.managed
+      ? { id: c.device.id, managed: true, compliant: true, edr: true }
+      : { id: c.device.id, managed: false },
   };
   if (c.session) {
     context.session = { id: c.session.id, auth_time: Math.floor(c.session.authTime / 1000), amr: ["pwd"] };
-    context.token = { jti: c.session.jti, iat: Math.floor(c.session.authTime / 1000), exp: Math.floor(c.session.authTime / 1000) + 8 * 3600 };
+    context.token = {
+      jti: c.session.jti,
+      iat: Math.floor(c.session.authTime / 1000),
+      exp: Math.floor(c.session.authTime / 1000) + 8 * 3600,
+    };
   }
   if (c.authn) context.authn = { method: "password", ...c.authn };
   return {
@@ -60,7 +72,12 @@ export function machineRequest(c: MachineCall): AccessRequest {
   const context: JsonObject = {
     time: new Date(c.at).toISOString(),
     ip: c.ip,
-    token: { jti: c.token.jti, iat: Math.floor(c.token.iat / 1000), exp: Math.floor(c.token.iat / 1000) + 3600, ...(c.token.scope ? { scope: c.token.scope } : {}) },
+    token: {
+      jti: c.token.jti,
+      iat: Math.floor(c.token.iat / 1000),
+      exp: Math.floor(c.token.iat / 1000) + 3600,
+      ...(c.token.scope ? { scope: c.token.scope } : {}),
+    },
   };
   if (c.workload) context.workload = c.workload;
   if (c.ua) context.user_agent = c.ua;

@@ -2,9 +2,9 @@
 
 import { ATTACKS } from "./attacks.js";
 import { ATTACK_SCENARIOS, type AttackScenario, type SimEvent } from "./event.js";
+import { legitimateTraffic } from "./legitimate.js";
 import { makePopulation, type Population } from "./population.js";
 import { Random } from "./random.js";
-import { legitimateTraffic } from "./legitimate.js";
 import { DAY } from "./time.js";
 
 export interface SimulationOptions {

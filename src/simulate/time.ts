@@ -11,5 +11,5 @@ export function localWeekday(dayStart: number, utcOffset: number): number {
 
 /** The UTC epoch ms of a local wall-clock hour on the day starting at `dayStart` (UTC midnight). */
 export function atLocalHour(dayStart: number, utcOffset: number, hour: number): number {
-  return dayStart + (hour - utcOffset) * HOUR;
+  return Math.round(dayStart + (hour - utcOffset) * HOUR);
 }

@@ -2,17 +2,17 @@
 
 import type { JsonObject } from "../model/request.js";
 import {
+  bucketOf,
   type ClaimRead,
   type CounterRead,
+  emptyProfile,
+  oldestBucket,
   type PendingDecision,
   type Profile,
   type StateQuery,
   type StateSnapshot,
   type StateStore,
   type StateUpdate,
-  bucketOf,
-  emptyProfile,
-  oldestBucket,
 } from "./port.js";
 import { applyToProfile } from "./profile-ops.js";
 

@@ -92,13 +92,32 @@ export interface PendingDecision {
 
 export type StateUpdate =
   /** Mark `value` seen in `profile.sets[field]` at `at`; keep at most `cap` values. */
-  | { readonly op: "see"; readonly profile: string; readonly field: string; readonly value: string; readonly at: number; readonly cap: number }
+  | {
+      readonly op: "see";
+      readonly profile: string;
+      readonly field: string;
+      readonly value: string;
+      readonly at: number;
+      readonly cap: number;
+    }
   /** Set `profile.values[field]`. */
   | { readonly op: "set"; readonly profile: string; readonly field: string; readonly value: JsonValue }
   /** Add `by` to a counter's bucket at `at`. */
-  | { readonly op: "incr"; readonly counter: string; readonly at: number; readonly by: number; readonly windowMs: number }
+  | {
+      readonly op: "incr";
+      readonly counter: string;
+      readonly at: number;
+      readonly by: number;
+      readonly windowMs: number;
+    }
   /** Add `member` to a counter's distinct set at `at`. */
-  | { readonly op: "distinct"; readonly counter: string; readonly member: string; readonly at: number; readonly windowMs: number }
+  | {
+      readonly op: "distinct";
+      readonly counter: string;
+      readonly member: string;
+      readonly at: number;
+      readonly windowMs: number;
+    }
   /** Store (or replace) a pending decision for `ttlMs`. */
   | { readonly op: "pending"; readonly id: string; readonly record: PendingDecision; readonly ttlMs: number };
 

@@ -9,7 +9,9 @@ import { policy, rule, segment, TEST_DETECTORS, UnreachableStateStore } from "./
 
 const T0 = Date.parse("2026-11-20T09:00:00Z");
 
-function req(over: Partial<AccessRequest> & { context?: Record<string, unknown> } = {}): AccessRequest {
+function req(
+  over: Omit<Partial<AccessRequest>, "context"> & { context?: Record<string, unknown> } = {},
+): AccessRequest {
   return {
     subject: { type: "user", id: "alice" },
     action: { name: "read" },

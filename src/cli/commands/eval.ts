@@ -1,9 +1,9 @@
 /** `signalbox eval`: replays simulated labelled traffic through the engine and reports catch rate and friction. */
 
 import type { Command } from "commander";
+import { createEngine } from "../../engine/create-engine.js";
 import { createDatabaseEnricher } from "../../enrich/database-enricher.js";
 import { PEP_ONLY_ENRICHER } from "../../enrich/enrichment.js";
-import { createEngine } from "../../engine/create-engine.js";
 import { evaluate } from "../../evaluate/evaluate.js";
 import { formatReport } from "../../evaluate/report.js";
 import { loadPolicy } from "../../policy/load.js";
@@ -24,7 +24,9 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
   simulationFlags(
     program
       .command("eval")
-      .description("replay simulated traffic with attacks through a policy; report catch rate, friction and confusion matrices"),
+      .description(
+        "replay simulated traffic with attacks through a policy; report catch rate, friction and confusion matrices",
+      ),
   )
     .option("--policy <file>", "policy to evaluate (default: the shipped default policy)")
     .option("--json", "print the report as JSON")
@@ -41,9 +43,18 @@ export function registerEvalCommand(program: Command, io: CliIO): void {
       });
       bar.stop();
       await engine.close();
-      if (flags.json) io.out(JSON.stringify({ simulation: { ...sim.options }, policy: { id: policy.id, revision: policy.revision }, report }, null, 2));
+      if (flags.json)
+        io.out(
+          JSON.stringify(
+            { simulation: { ...sim.options }, policy: { id: policy.id, revision: policy.revision }, report },
+            null,
+            2,
+          ),
+        );
       else {
-        io.out(`policy ${policy.id} revision ${policy.revision}; seed ${sim.options.seed}, ${sim.options.days} days (${sim.options.warmupDays} warm-up)`);
+        io.out(
+          `policy ${policy.id} revision ${policy.revision}; seed ${sim.options.seed}, ${sim.options.days} days (${sim.options.warmupDays} warm-up)`,
+        );
         io.out(formatReport(report));
       }
     });
