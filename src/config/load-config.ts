@@ -1,12 +1,22 @@
 /** Resolves the service configuration from flags, environment and a config file (in that order of precedence). */
 
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { loadCheckpointSigner } from "../audit/checkpoint-key.js";
 import type { Problem } from "../errors/signalbox-error.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
+import { maskUrl } from "../state/open-state.js";
 import { parseApiKey, splitKeyList } from "./api-keys.js";
-import { type ApiKeyConfig, DEFAULT_CONFIG, LOG_LEVELS, type LogLevel, type ServeConfig } from "./serve-config.js";
+import { Secret } from "./secret.js";
+import {
+  type ApiKeyConfig,
+  type AuditDurability,
+  DEFAULT_CONFIG,
+  LOG_LEVELS,
+  type LogLevel,
+  type ServeConfig,
+} from "./serve-config.js";
 
 /** Flag values as the CLI parser hands them over (strings, booleans, repeated flags as arrays). */
 export type ConfigFlags = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
@@ -83,6 +93,63 @@ function bytes(raw: unknown): Parsed<number> {
   return bad(`${show(raw)} is not a size between 1kb and 64mb (bytes, or with kb / mb)`);
 }
 
+/** A path, or `off` / `none` for no list at all. */
+function listPath(raw: unknown): Parsed<string | false> {
+  if (typeof raw === "boolean" && !raw) return ok(false);
+  const parsed = text(raw);
+  if (!parsed.ok) return bad(`${parsed.message}; give a path, or off`);
+  return ["off", "none", "false"].includes(parsed.value.toLowerCase()) ? ok(false) : parsed;
+}
+
+const WRITER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+function writerId(raw: unknown): Parsed<string> {
+  if (typeof raw === "string" && WRITER_ID.test(raw.trim())) return ok(raw.trim());
+  return bad(`${show(raw)} is not a writer id (1 to 128 letters, digits and . _ : @ -, starting with a letter or digit)`);
+}
+
+const DOTTED_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
+
+/** Dotted request paths, comma-separated or a list; `none` masks nothing. */
+function maskList(raw: unknown): Parsed<string[]> {
+  const items = typeof raw === "string" ? raw.split(",").map((s) => s.trim()) : Array.isArray(raw) ? raw : undefined;
+  if (items === undefined) return bad(`${show(raw)} is not a list of dotted request paths`);
+  if (items.length === 1 && items[0] === "none") return ok([]);
+  const out: string[] = [];
+  for (const [i, item] of items.entries()) {
+    if (typeof item !== "string" || !DOTTED_PATH.test(item.trim()))
+      return bad(`entry ${i + 1} (${show(item)}) is not a dotted request path such as context.session.id`);
+    out.push(item.trim());
+  }
+  if (out.length === 0) return bad("is empty; to mask nothing say none");
+  return ok(out);
+}
+
+const STATE_SCHEMES = ["memory", "sqlite", "redis", "rediss"];
+
+/** A state URL `openStateStore` understands; its parameters are checked here so the error names the flag. */
+function stateUrl(raw: unknown): Parsed<string> {
+  const parsed = text(raw);
+  if (!parsed.ok) return parsed;
+  const url = parsed.value;
+  const shown = `"${maskUrl(url)}"`;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? "";
+  if (!STATE_SCHEMES.includes(scheme))
+    return bad(`${shown} is not a state URL; use memory:, sqlite:[FILE][?strict=true] or redis://host:port/db`);
+  const params = new URLSearchParams(url.split("?", 2)[1] ?? "");
+  if (scheme === "sqlite") {
+    const strict = params.get("strict");
+    if (strict !== null && !["", "true", "false", "1", "0"].includes(strict))
+      return bad(`strict "${strict}" in ${shown} must be true or false`);
+  }
+  if (scheme === "redis" || scheme === "rediss") {
+    const timeout = params.get("timeout_ms");
+    if (timeout !== null && !/^[1-9]\d{0,6}$/.test(timeout))
+      return bad(`timeout_ms "${timeout}" in ${shown} must be a whole number of milliseconds above 0`);
+  }
+  return ok(url);
+}
+
 function apiKeys(raw: unknown): Parsed<ApiKeyConfig[]> {
   const specs = typeof raw === "string" ? splitKeyList(raw) : Array.isArray(raw) ? raw : undefined;
   if (specs === undefined) return bad("is not a list of API keys");
@@ -117,8 +184,74 @@ const OPTIONS = {
     parse: text,
     fileRelativePath: true,
   },
-  state: { flag: "--state", flagKey: "state", env: "SIGNALBOX_STATE", fileKey: "state", parse: text },
+  shadowPolicy: {
+    flag: "--shadow-policy",
+    flagKey: "shadowPolicy",
+    env: "SIGNALBOX_SHADOW_POLICY",
+    fileKey: "shadowPolicy",
+    parse: text,
+    fileRelativePath: true,
+  },
+  state: { flag: "--state", flagKey: "state", env: "SIGNALBOX_STATE", fileKey: "state", parse: stateUrl },
+  stateTimeoutMs: {
+    flag: "--state-timeout-ms",
+    flagKey: "stateTimeoutMs",
+    env: "SIGNALBOX_STATE_TIMEOUT_MS",
+    fileKey: "stateTimeoutMs",
+    parse: integer(1, 60_000),
+  },
   audit: { flag: "--audit", flagKey: "audit", env: "SIGNALBOX_AUDIT", fileKey: "audit", parse: text },
+  auditDurability: {
+    flag: "--audit-durability",
+    flagKey: "auditDurability",
+    env: "SIGNALBOX_AUDIT_DURABILITY",
+    fileKey: "auditTrail.durability",
+    parse: oneOf<AuditDurability>(["normal", "strict"]),
+  },
+  auditWriterId: {
+    flag: "--audit-writer-id",
+    flagKey: "auditWriterId",
+    env: "SIGNALBOX_AUDIT_WRITER_ID",
+    fileKey: "auditTrail.writerId",
+    parse: writerId,
+  },
+  auditMask: {
+    flag: "--audit-mask",
+    flagKey: "auditMask",
+    env: "SIGNALBOX_AUDIT_MASK",
+    fileKey: "auditTrail.mask",
+    parse: maskList,
+  },
+  auditMaskKeyFile: {
+    flag: "--audit-mask-key-file",
+    flagKey: "auditMaskKeyFile",
+    env: "SIGNALBOX_AUDIT_MASK_KEY_FILE",
+    fileKey: "auditTrail.maskKeyFile",
+    parse: text,
+    fileRelativePath: true,
+  },
+  auditCheckpointKeyFile: {
+    flag: "--audit-checkpoint-key-file",
+    flagKey: "auditCheckpointKeyFile",
+    env: "SIGNALBOX_AUDIT_CHECKPOINT_KEY_FILE",
+    fileKey: "auditTrail.checkpointKeyFile",
+    parse: text,
+    fileRelativePath: true,
+  },
+  auditCheckpointEvery: {
+    flag: "--audit-checkpoint-every",
+    flagKey: "auditCheckpointEvery",
+    env: "SIGNALBOX_AUDIT_CHECKPOINT_EVERY",
+    fileKey: "auditTrail.checkpointEvery",
+    parse: integer(1, 100_000_000),
+  },
+  auditCheckpointIntervalMs: {
+    flag: "--audit-checkpoint-interval-ms",
+    flagKey: "auditCheckpointIntervalMs",
+    env: "SIGNALBOX_AUDIT_CHECKPOINT_INTERVAL_MS",
+    fileKey: "auditTrail.checkpointIntervalMs",
+    parse: integer(1000, 86_400_000),
+  },
   apiKeys: { flag: "--api-key", flagKey: "apiKey", env: "SIGNALBOX_API_KEYS", fileKey: "apiKeys", parse: apiKeys },
   grpcPort: { flag: "--grpc-port", flagKey: "grpcPort", env: "SIGNALBOX_GRPC_PORT", fileKey: "grpcPort", parse: port },
   eventTime: {
@@ -163,6 +296,13 @@ const OPTIONS = {
     fileKey: "rateLimit.exemptLoopback",
     parse: flag,
   },
+  rateLimitGateways: {
+    flag: "--rate-limit-gateways",
+    flagKey: "rateLimitGateways",
+    env: "SIGNALBOX_RATE_LIMIT_GATEWAYS",
+    fileKey: "rateLimit.gateways",
+    parse: flag,
+  },
   minimalBatch: {
     flag: "--minimal-batch",
     flagKey: "minimalBatch",
@@ -191,7 +331,35 @@ const OPTIONS = {
     fileKey: "enrichment",
     parse: oneOf(["databases", "pep"] as const),
   },
+  hostingAsnsFile: {
+    flag: "--hosting-asns",
+    flagKey: "hostingAsns",
+    env: "SIGNALBOX_HOSTING_ASNS",
+    fileKey: "lists.hostingAsns",
+    parse: listPath,
+    fileRelativePath: true,
+  },
+  anonymizersFile: {
+    flag: "--anonymizers",
+    flagKey: "anonymizers",
+    env: "SIGNALBOX_ANONYMIZERS",
+    fileKey: "lists.anonymizers",
+    parse: listPath,
+    fileRelativePath: true,
+  },
+  reputationDir: {
+    flag: "--reputation-dir",
+    flagKey: "reputationDir",
+    env: "SIGNALBOX_REPUTATION_DIR",
+    fileKey: "lists.reputationDir",
+    parse: listPath,
+    fileRelativePath: true,
+  },
 } satisfies Record<string, OptionSpec<unknown>>;
+
+/** The mask key is a secret: an environment variable or a file, never a flag or a config-file value. */
+const MASK_KEY_ENV = "SIGNALBOX_AUDIT_MASK_KEY";
+const MIN_MASK_KEY_LENGTH = 16;
 
 type Options = typeof OPTIONS;
 type ValueOf<K extends keyof Options> = Options[K] extends OptionSpec<infer T> ? T : never;
@@ -259,7 +427,8 @@ export function loadConfig(sources: ConfigSources = {}): ServeConfig {
       problems.push({ path: key, message: `--config: unknown key "${key}"` });
   }
 
-  function pick<K extends keyof Options>(name: K): ValueOf<K> | undefined {
+  /** The value and where it came from (the flag, variable or key to name in an error). */
+  function pickWhere<K extends keyof Options>(name: K): { value: ValueOf<K>; where: string } | undefined {
     const spec: OptionSpec<unknown> = OPTIONS[name];
     const layers: [unknown, string][] = [
       [flags[spec.flagKey], spec.flag],
@@ -273,10 +442,83 @@ export function loadConfig(sources: ConfigSources = {}): ServeConfig {
         problems.push({ path: where, message: `${where}: ${parsed.message}` });
         return undefined;
       }
-      const value = spec.fileRelativePath && i === 2 ? resolve(fileDir, parsed.value as string) : parsed.value;
-      return value as ValueOf<K>;
+      const relative = spec.fileRelativePath && i === 2 && typeof parsed.value === "string";
+      const value = relative ? resolve(fileDir, parsed.value as string) : parsed.value;
+      return { value: value as ValueOf<K>, where };
     }
     return undefined;
+  }
+
+  function pick<K extends keyof Options>(name: K): ValueOf<K> | undefined {
+    return pickWhere(name)?.value;
+  }
+
+  /** A list path given explicitly must exist and be of the right kind; the shipped defaults always are. */
+  function pickList(name: "hostingAsnsFile" | "anonymizersFile" | "reputationDir"): string | false | undefined {
+    const picked = pickWhere(name);
+    if (picked === undefined || picked.value === false) return picked?.value;
+    const wantDir = name === "reputationDir";
+    let kind: "file" | "directory" | undefined;
+    try {
+      const st = statSync(picked.value);
+      kind = st.isDirectory() ? "directory" : st.isFile() ? "file" : undefined;
+    } catch {
+      kind = undefined;
+    }
+    if (kind !== (wantDir ? "directory" : "file")) {
+      const message = `${picked.where}: "${picked.value}" is not a readable ${wantDir ? "directory" : "file"}`;
+      problems.push({ path: picked.where, message });
+      return undefined;
+    }
+    return picked.value;
+  }
+
+  /** The mask key comes from `SIGNALBOX_AUDIT_MASK_KEY` or a key file, never a flag (flags show in `ps`). */
+  function pickMaskKey(): Secret | undefined {
+    const fromEnv = env[MASK_KEY_ENV];
+    const keyFile = pickWhere("auditMaskKeyFile");
+    if (fromEnv !== undefined && fromEnv !== "" && keyFile !== undefined) {
+      const message = `${MASK_KEY_ENV} and ${keyFile.where} are both set; use one`;
+      problems.push({ path: MASK_KEY_ENV, message });
+      return undefined;
+    }
+    let key: string;
+    let where: string;
+    if (fromEnv !== undefined && fromEnv !== "") {
+      key = fromEnv.trim();
+      where = MASK_KEY_ENV;
+    } else if (keyFile !== undefined) {
+      where = keyFile.where;
+      try {
+        key = (sources.readFile ?? ((p) => readFileSync(p, "utf8")))(keyFile.value).trim();
+      } catch (err) {
+        const message = `${where}: cannot read "${keyFile.value}": ${(err as Error).message}`;
+        problems.push({ path: where, message });
+        return undefined;
+      }
+    } else {
+      return undefined;
+    }
+    if (key.length < MIN_MASK_KEY_LENGTH) {
+      // the length is safe to say; the key itself never is
+      const message = `${where}: the mask key has ${key.length} characters; use at least ${MIN_MASK_KEY_LENGTH}`;
+      problems.push({ path: where, message });
+      return undefined;
+    }
+    return new Secret(key);
+  }
+
+  /** Reads the signing key now, so a bad key stops startup with the flag named rather than later in the trail. */
+  function pickCheckpointKeyFile(): string | undefined {
+    const picked = pickWhere("auditCheckpointKeyFile");
+    if (picked === undefined) return undefined;
+    try {
+      loadCheckpointSigner(picked.value);
+    } catch (err) {
+      problems.push({ path: picked.where, message: `${picked.where}: ${(err as Error).message}` });
+      return undefined;
+    }
+    return picked.value;
   }
 
   const d = DEFAULT_CONFIG;
@@ -285,8 +527,19 @@ export function loadConfig(sources: ConfigSources = {}): ServeConfig {
     host: pick("host") ?? d.host,
     dataDir: pick("dataDir") ?? d.dataDir,
     policy: pick("policy") ?? d.policy,
+    shadowPolicy: pick("shadowPolicy") ?? d.shadowPolicy,
     state: pick("state") ?? d.state,
+    stateTimeoutMs: pick("stateTimeoutMs") ?? d.stateTimeoutMs,
     audit: pick("audit") ?? d.audit,
+    auditTrail: {
+      durability: pick("auditDurability") ?? d.auditTrail.durability,
+      writerId: pick("auditWriterId") ?? d.auditTrail.writerId,
+      mask: pick("auditMask") ?? d.auditTrail.mask,
+      maskKey: pickMaskKey() ?? d.auditTrail.maskKey,
+      checkpointKeyFile: pickCheckpointKeyFile() ?? d.auditTrail.checkpointKeyFile,
+      checkpointEvery: pick("auditCheckpointEvery") ?? d.auditTrail.checkpointEvery,
+      checkpointIntervalMs: pick("auditCheckpointIntervalMs") ?? d.auditTrail.checkpointIntervalMs,
+    },
     apiKeys: pick("apiKeys") ?? d.apiKeys,
     grpcPort: pick("grpcPort") ?? d.grpcPort,
     eventTime: pick("eventTime") ?? d.eventTime,
@@ -296,11 +549,17 @@ export function loadConfig(sources: ConfigSources = {}): ServeConfig {
       max: pick("rateLimitMax") ?? d.rateLimit.max,
       windowMs: pick("rateLimitWindowMs") ?? d.rateLimit.windowMs,
       exemptLoopback: pick("rateLimitExemptLoopback") ?? d.rateLimit.exemptLoopback,
+      gateways: pick("rateLimitGateways") ?? d.rateLimit.gateways,
     },
     minimalBatch: pick("minimalBatch") ?? d.minimalBatch,
     logLevel: pick("logLevel") ?? d.logLevel,
     trustProxy: pick("trustProxy") ?? d.trustProxy,
     enrichment: pick("enrichment") ?? d.enrichment,
+    lists: {
+      hostingAsnsFile: pickList("hostingAsnsFile") ?? d.lists.hostingAsnsFile,
+      anonymizersFile: pickList("anonymizersFile") ?? d.lists.anonymizersFile,
+      reputationDir: pickList("reputationDir") ?? d.lists.reputationDir,
+    },
     gateway: file.get("gateway"),
     reloadDebounceMs: d.reloadDebounceMs,
   };

@@ -17,6 +17,8 @@ export interface ReplayedEvent {
   /** `type:id` of the subject. */
   readonly subject: string;
   readonly action: string;
+  /** `type:id` of the resource. */
+  readonly resource: string;
   readonly time: string;
   readonly controlPath: ControlPath;
   readonly score: number;
@@ -76,6 +78,7 @@ function eventOf(item: LabelledRequest, decision: Decision, outcome: Outcome | u
     attack: item.attack,
     subject: identityKey(item.request.subject),
     action: item.request.action.name,
+    resource: `${item.request.resource.type}:${item.request.resource.id}`,
     time: item.request.context?.time ?? "",
     controlPath: decision.controlPath,
     score: decision.score,

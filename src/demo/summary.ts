@@ -43,6 +43,7 @@ export interface DemoSummary {
   readonly segments: readonly SegmentRow[];
   /** Requests per control path over all segments. */
   readonly paths: Readonly<Record<string, number>>;
+  /** Reason codes of the requests that left the fast path, most frequent first. */
   readonly topReasons: readonly { readonly code: string; readonly count: number }[];
   readonly incidents: number;
   readonly caught: number;
@@ -169,7 +170,8 @@ export function summarize(replayed: readonly ReplayedEvent[], attackDayStarts: n
     }
     row[decision.control_path] = (row[decision.control_path] ?? 0) + 1;
     paths[decision.control_path] = (paths[decision.control_path] ?? 0) + 1;
-    for (const reason of decision.reasons) reasons.set(reason.code, (reasons.get(reason.code) ?? 0) + 1);
+    if (decision.control_path !== "allow")
+      for (const reason of decision.reasons) reasons.set(reason.code, (reasons.get(reason.code) ?? 0) + 1);
     if (event.label.actor === "legitimate") {
       legitimate++;
       if (event.at >= attackDayStarts) {

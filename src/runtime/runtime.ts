@@ -9,9 +9,13 @@ export interface ReadinessProbe {
   readonly audit: boolean;
 }
 
-export type PolicyReloadResult =
+/** What loading one policy file gave: the policy now in force, or the problems that kept the old one. */
+export type PolicyLoadResult =
   | { readonly ok: true; readonly id: string; readonly revision: string }
   | { readonly ok: false; readonly problems: readonly string[] };
+
+/** The active policy's result, and the shadow policy's when one is configured. */
+export type PolicyReloadResult = PolicyLoadResult & { readonly shadow?: PolicyLoadResult };
 
 export interface Runtime {
   readonly engine: Engine;
@@ -19,7 +23,10 @@ export interface Runtime {
   observe(observer: EngineObserver): () => void;
   /** Whether the state store and the audit trail are reachable right now. */
   probe(): Promise<ReadinessProbe>;
-  /** Re-loads the policy file; on error the active policy stays and the problems are returned. */
+  /**
+   * Re-loads the policy file (and the shadow policy file, if any); on error the policy in force
+   * stays and the problems are returned.
+   */
   reloadPolicy(): Promise<PolicyReloadResult>;
   /** Stops watching, closes the engine (flushing the audit trail). Idempotent. */
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 /** The decision service's HTTP app: every face, security, limits and metrics, wired from what is passed in. */
 
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import { type Logger, pino } from "pino";
 import type { ServeConfig } from "../config/serve-config.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
@@ -55,6 +55,12 @@ export function createLogger(config: ServeConfig): Logger {
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
+/** The gateway faces' routes (`/gateway/envoy/*`, `/gateway/nginx`), matched by route template. */
+function isGatewayRoute(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url;
+  return route !== undefined && (route === "/gateway" || route.startsWith("/gateway/"));
+}
+
 export function buildApp(options: AppOptions): FastifyInstance {
   const { runtime, config } = options;
   const logger = options.logger === undefined ? createLogger(config) : options.logger;
@@ -93,7 +99,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
       global: true,
       max: config.rateLimit.max,
       timeWindow: config.rateLimit.windowMs,
-      allowList: (request) => config.rateLimit.exemptLoopback && LOOPBACK.test(request.ip),
+      // A gateway relays every end user through one address, and turns a 429 into a deny for all of
+      // them, so its faces are limited only when the operator asks for it.
+      allowList: (request) =>
+        (config.rateLimit.gateways !== true && isGatewayRoute(request)) ||
+        (config.rateLimit.exemptLoopback && LOOPBACK.test(request.ip)),
       errorResponseBuilder: () =>
         Object.assign(
           new SignalboxError("RATE_LIMITED", "too many requests from this client; retry after the Retry-After delay"),

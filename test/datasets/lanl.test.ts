@@ -121,6 +121,34 @@ describe.skipIf(DIR === undefined)("LANL red team replayed through the default p
     expect(result.redTeamEvents).toHaveLength(701);
   });
 
+  it("holds the facts the explanation relies on", () => {
+    const attack = result.events.filter((e) => e.attack);
+    const accounts = new Set(attack.map((e) => e.subject));
+    const benignAccounts = new Set(result.events.filter((e) => !e.attack).map((e) => e.subject));
+    expect(accounts.size).toBe(104);
+    expect([...accounts].filter((a) => benignAccounts.has(a))).toHaveLength(26);
+    // The most distinct computers one red-team account reaches within any 10 minutes.
+    const byAccount = new Map<string, { t: number; computer: string }[]>();
+    for (const e of attack) {
+      const list = byAccount.get(e.subject) ?? [];
+      list.push({ t: Date.parse(e.time), computer: e.resource });
+      byAccount.set(e.subject, list);
+    }
+    let most = 0;
+    for (const list of byAccount.values()) {
+      for (const { t } of list) {
+        most = Math.max(most, new Set(list.filter((x) => x.t > t - 600_000 && x.t <= t).map((x) => x.computer)).size);
+      }
+    }
+    expect(most).toBe(12);
+    // The two extracted lines without a label: U737's service tickets at second 1,089,603.
+    const unlabelled = result.events.filter((e) => !e.attack && e.origin.startsWith(LANL_FILES.redTeamAuth));
+    expect(unlabelled.map((e) => [e.subject, e.action, e.time])).toEqual([
+      ["user:U737@DOM1", "service_ticket", new Date(LANL_EPOCH_MS + 1_089_603_000).toISOString()],
+      ["user:U737@DOM1", "service_ticket", new Date(LANL_EPOCH_MS + 1_089_603_000).toISOString()],
+    ]);
+  });
+
   it("replays in time order", () => {
     const times = result.events.map((e) => Date.parse(e.time));
     expect(times.every((t, i) => i === 0 || t >= (times[i - 1] ?? 0))).toBe(true);
@@ -166,6 +194,9 @@ describe.skipIf(DIR === undefined)("LANL red team replayed through the default p
     expect(candidate.redTeamEvents.filter((e) => e.offFastPath > 0)).toHaveLength(80);
     expect(candidate.attack.byPath.step_up).toBe(220);
     expect(candidate.legitimate.byPath.step_up).toBe(4);
+    expect(
+      new Set(candidate.events.filter((e) => !e.attack && e.controlPath === "step_up").map((e) => e.subject)).size,
+    ).toBe(3);
     expect(
       new Set(candidate.events.filter((e) => e.attack && e.controlPath === "step_up").map((e) => e.subject)).size,
     ).toBe(9);

@@ -114,12 +114,9 @@ export function cellsOf(line: string): string[] {
   const trimmed = line.trim();
   if (!trimmed.startsWith("|")) return [];
   const inner = trimmed.slice(1, trimmed.endsWith("|") && !trimmed.endsWith("\\|") ? -1 : undefined);
-  return inner.split(/(?<!\\)\|/).map((cell) =>
-    cell
-      .trim()
-      .replace(/\\\|/g, "|")
-      .replace(/&lt;/g, "<")
-      .replace(/&gt;/g, ">")
-      .replace(/&amp;/g, "&"),
-  );
+  return inner
+    .split(/(?<!\\)\|/)
+    .map((cell) =>
+      cell.trim().replace(/\\\|/g, "|").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&"),
+    );
 }
