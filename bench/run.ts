@@ -6,7 +6,7 @@
  */
 
 import { writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -61,6 +61,9 @@ interface GroupReport {
   error?: string;
   rows: RangedRow[];
   goals: Goal[];
+  /** One-minute load average before and after: other work on the machine skews every figure. */
+  load?: { before: number; after: number };
+  seconds?: number;
 }
 
 const { values: flags } = parseArgs({
@@ -354,10 +357,15 @@ const reports: GroupReport[] = [];
 for (const group of GROUPS) {
   if (only && !only.includes(group.name)) continue;
   const started = performance.now();
+  const before = loadavg()[0] ?? 0;
   const report = await runGroup(group);
+  report.load = { before, after: loadavg()[0] ?? 0 };
+  report.seconds = Math.round((performance.now() - started) / 100) / 10;
   reports.push(report);
   console.log(table(report));
-  console.log(`(${group.name}: ${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  console.log(
+    `(${group.name}: ${report.seconds} s; load average ${report.load.before.toFixed(1)} before, ${report.load.after.toFixed(1)} after, on ${cpus().length} cores)\n`,
+  );
 }
 
 const out = flags.out ?? join(HERE, "last-run.json");

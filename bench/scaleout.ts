@@ -116,7 +116,13 @@ export async function benchScaleout(): Promise<BenchResult[]> {
     await store.ready();
   } catch (err) {
     await store.close();
-    results.push({ name: "scaleout/engine decision, redis state", opsPerSec: 0, p50Us: 0, p99Us: 0, note: `skipped: ${(err as Error).message}` });
+    results.push({
+      name: "scaleout/engine decision, redis state",
+      opsPerSec: 0,
+      p50Us: 0,
+      p99Us: 0,
+      note: `skipped: ${(err as Error).message}`,
+    });
     return results;
   }
   const redis = engineOf(store);
@@ -126,11 +132,19 @@ export async function benchScaleout(): Promise<BenchResult[]> {
     const one = await drive(redis, WARM_UP, DECISIONS, 1);
     const perDecision = (store.roundTrips - before) / DECISIONS;
     results.push(
-      resultOf("scaleout/engine decision, redis state", one, `${note}; ${perDecision.toFixed(2)} redis round trips per decision (goal ≤ 2)`),
+      resultOf(
+        "scaleout/engine decision, redis state",
+        one,
+        `${note}; ${perDecision.toFixed(2)} redis round trips per decision (goal ≤ 2)`,
+      ),
     );
     const start = WARM_UP + DECISIONS;
     results.push(
-      resultOf("scaleout/engine decision, redis state, 32 in flight", await drive(redis, start, DECISIONS * 2, 32), note),
+      resultOf(
+        "scaleout/engine decision, redis state, 32 in flight",
+        await drive(redis, start, DECISIONS * 2, 32),
+        note,
+      ),
     );
     results.push({
       name: "scaleout/redis round trips per decision",

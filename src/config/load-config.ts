@@ -105,7 +105,9 @@ const WRITER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
 function writerId(raw: unknown): Parsed<string> {
   if (typeof raw === "string" && WRITER_ID.test(raw.trim())) return ok(raw.trim());
-  return bad(`${show(raw)} is not a writer id (1 to 128 letters, digits and . _ : @ -, starting with a letter or digit)`);
+  return bad(
+    `${show(raw)} is not a writer id (1 to 128 letters, digits and . _ : @ -, starting with a letter or digit)`,
+  );
 }
 
 const DOTTED_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;

@@ -54,7 +54,7 @@ const SYSTEM_PRINCIPALS: ReadonlySet<string> = new Set([
   "ANONYMOUS LOGON",
 ]);
 
-/** Orientations that end or only map a session: no enforcement point asks whether they may happen. */
+/** Orientations that end a session: no enforcement point asks whether they may happen. */
 const NOT_A_REQUEST: ReadonlySet<string> = new Set(["LogOff", "ScreenLock"]);
 
 /** Orientations that present credentials: a sign-in in Signalbox's vocabulary. */

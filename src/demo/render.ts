@@ -45,7 +45,9 @@ export function renderSummary(s: DemoSummary): string {
     ...table(["segment", ...used, "total"], rows),
     "",
     "Top reasons for leaving the fast path:",
-    ...(s.topReasons.length === 0 ? ["  (none)"] : s.topReasons.map((r) => `  ${String(r.count).padStart(6)}  ${r.code}`)),
+    ...(s.topReasons.length === 0
+      ? ["  (none)"]
+      : s.topReasons.map((r) => `  ${String(r.count).padStart(6)}  ${r.code}`)),
     "",
     `Attack incidents caught: ${s.caught} of ${s.incidents}`,
     ...s.scenarios.map((c) => `  ${c.scenario.padEnd(30)} ${c.caught}/${c.incidents}`),

@@ -146,7 +146,9 @@ export function createEngine(options: EngineOptions): Engine {
     };
     if (!result.trusted) updates.push({ op: "pending", id: decision.id, record: pending, ttlMs: pendingTtlMs });
 
-    const work: Promise<unknown>[] = [writeState(updates, now)];
+    // A store that just failed the read is not waited on again: a decision costs at most one state
+    // timeout, and what it would have written (a pending record) is dropped — it learned nothing.
+    const work: Promise<unknown>[] = read.snapshot ? [writeState(updates, now)] : [];
     if (audit.enabled) work.push(audit.recordDecision({ request, decision, wallTime: wall, engineVersion }));
 
     if (shadowPrepared) {

@@ -47,7 +47,7 @@ export interface EvaluationReport {
   /** Human attack incidents allowed all the way through (must be 0). */
   humanAttacksAllowed: number;
   /** Median per-user step-up rate of legitimate logins, by login-history length. */
-  stepUpByHistory: Array<{ history: string; users: number; medianStepUpRate: number }>;
+  stepUpByHistory: Array<{ history: string; users: number; medianStepUpRate: number; meanStepUpRate: number }>;
   segments: Record<string, Confusion & { paths: Partial<Record<ControlPath, number>> }>;
   decisionErrors: number;
   elapsedMs: number;
@@ -213,7 +213,8 @@ export async function evaluate(
       const cell = perUser.get(name);
       if (cell && cell[0] > 0) rates.push(cell[1] / cell[0]);
     }
-    return { history: name, users: rates.length, medianStepUpRate: median(rates) };
+    const mean = rates.length === 0 ? 0 : rates.reduce((a, b) => a + b, 0) / rates.length;
+    return { history: name, users: rates.length, medianStepUpRate: median(rates), meanStepUpRate: mean };
   });
 
   return {

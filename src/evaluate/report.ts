@@ -32,9 +32,12 @@ export function formatReport(r: EvaluationReport): string {
   lines.push(`human attack incidents allowed through: ${r.humanAttacksAllowed}`);
   lines.push(`decisions with detector or state errors: ${r.decisionErrors}`);
   lines.push("");
-  lines.push("median step-up rate per user of legitimate logins, by login-history length:");
-  for (const b of r.stepUpByHistory)
-    lines.push(`  ${b.history.padEnd(6)} ${pct(b.medianStepUpRate).padStart(8)}  (${b.users} users)`);
+  lines.push("step-up rate per user of legitimate logins, by login-history length (median, mean):");
+  for (const b of r.stepUpByHistory) {
+    lines.push(
+      `  ${b.history.padEnd(6)} ${pct(b.medianStepUpRate).padStart(8)} ${pct(b.meanStepUpRate).padStart(8)}  (${b.users} users)`,
+    );
+  }
   lines.push("");
   const pathHeads = CONTROL_PATHS.map((p) => p.slice(0, 9).padStart(9)).join(" ");
   lines.push(

@@ -124,9 +124,16 @@ describe.skipIf(DIR === undefined)("LANL red team replayed through the default p
   it("holds the facts the explanation relies on", () => {
     const attack = result.events.filter((e) => e.attack);
     const accounts = new Set(attack.map((e) => e.subject));
-    const benignAccounts = new Set(result.events.filter((e) => !e.attack).map((e) => e.subject));
+    const sample = result.events.filter((e) => e.origin.startsWith(LANL_FILES.benign));
+    const sampleAccounts = new Set(sample.map((e) => e.subject));
     expect(accounts.size).toBe(104);
-    expect([...accounts].filter((a) => benignAccounts.has(a))).toHaveLength(26);
+    expect([...accounts].filter((a) => sampleAccounts.has(a))).toHaveLength(22);
+    // For the others, the first request ever seen is a red-team logon, scored as a first-seen identity.
+    const firstIsAttack = new Map<string, boolean>();
+    for (const e of result.events) if (!firstIsAttack.has(e.subject)) firstIsAttack.set(e.subject, e.attack);
+    const firstSeen = [...accounts].filter((a) => firstIsAttack.get(a) === true);
+    expect(firstSeen).toHaveLength(82);
+    expect(attack.filter((e) => e.score === 3.8 && e.detectors.join() === "new_device")).toHaveLength(82);
     // The most distinct computers one red-team account reaches within any 10 minutes.
     const byAccount = new Map<string, { t: number; computer: string }[]>();
     for (const e of attack) {
@@ -147,6 +154,14 @@ describe.skipIf(DIR === undefined)("LANL red team replayed through the default p
       ["user:U737@DOM1", "service_ticket", new Date(LANL_EPOCH_MS + 1_089_603_000).toISOString()],
       ["user:U737@DOM1", "service_ticket", new Date(LANL_EPOCH_MS + 1_089_603_000).toISOString()],
     ]);
+  });
+
+  it("replays the red-team lines alone when asked", async () => {
+    const alone = await replayLanl({ dir, redTeamOnly: true });
+    expect(alone.stats.benignLines).toBe(0);
+    expect(alone.events).toHaveLength(1_892);
+    expect(alone.attack.events).toBe(1_890);
+    expect(alone.redTeamEvents).toHaveLength(701);
   });
 
   it("replays in time order", () => {

@@ -3,6 +3,8 @@
  * with the database enricher: every number asserted here is a number docs/datasets.md states.
  */
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inTimeOrder } from "../../src/datasets/labelled-request.js";
 import { loadM365Spray, M365_SPRAY_FILES, m365RequestOf, parseM365Record } from "../../src/datasets/m365-spray.js";
@@ -98,6 +100,26 @@ describe.skipIf(DIR === undefined)("M365 password spray replayed through the def
     expect(
       result.events.filter((e) => e.subject.includes("contoso.onmicrosoft.com") && !e.subject.includes("@")),
     ).toEqual([]);
+  });
+
+  it("holds the facts the explanation relies on", async () => {
+    const data = await loadM365Spray({ dir });
+    const errors = data.requests.map((r) => r.request.action.properties?.error_number ?? "none");
+    expect(errors.filter((e) => e === "50126")).toHaveLength(14);
+    const odd = data.requests.filter((r) => r.request.action.properties?.error_number === "500011");
+    expect(odd.map((r) => [r.origin, r.request.subject.id])).toEqual([
+      ["o365spray_default.json:1", "Henrietta@contoso.onmicrosoft.com"],
+    ]);
+    // Of the seven repeated records, four copies carry a damaged user name.
+    const raw = readFileSync(join(dir, "o365spray_reporting.json"), "utf8");
+    const users = raw
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => (JSON.parse(l) as { UserId: string }).UserId);
+    expect(users.filter((u) => !u.includes("@"))).toHaveLength(4);
+    expect(new Set(data.requests.map((r) => r.request.context?.ip))).toEqual(
+      new Set(["2a09:bac1:820:8::1a:9c", "2a09:bac5:114:105::1a:9b"]),
+    );
   });
 
   it("throttles the spray from its sixth attempt on each address", () => {

@@ -33,11 +33,15 @@ export class DecisionNode {
    * Spawns `signalbox serve --port 0 …args` (through tsx, so it runs the current sources whether or
    * not `dist/` was built) and resolves once it prints the address it listens on.
    */
-  static async start(name: string, args: readonly string[]): Promise<DecisionNode> {
+  static async start(
+    name: string,
+    args: readonly string[],
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<DecisionNode> {
     const child = spawn(process.execPath, ["--import", "tsx", ENTRY, "serve", "--port", "0", ...args], {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, SIGNALBOX_LOG_LEVEL: "warn" },
+      env: { ...process.env, SIGNALBOX_LOG_LEVEL: "warn", ...env },
     });
     let output = "";
     const collect = (chunk: Buffer) => {

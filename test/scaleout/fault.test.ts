@@ -78,9 +78,11 @@ describe.skipIf(!installed)("decision nodes when their Redis fails mid-traffic",
     redis = await RedisProcess.start();
     const common = ["--state", `${redis.url}?prefix=sbfault-${RUN}:`, "--audit", "memory:"];
     const more = ["--event-time", "request", "--enrichment", "pep"];
+    // Well above a healthy reply on a busy CI machine, far below the store's own 1 s command timeout.
+    const env = { SIGNALBOX_STATE_TIMEOUT_MS: "300" };
     nodes = [
-      await DecisionNode.start("a", [...common, ...more, "--data-dir", join(dir, "a")]),
-      await DecisionNode.start("b", [...common, ...more, "--data-dir", join(dir, "b")]),
+      await DecisionNode.start("a", [...common, ...more, "--data-dir", join(dir, "a")], env),
+      await DecisionNode.start("b", [...common, ...more, "--data-dir", join(dir, "b")], env),
     ];
     pids.push(...nodes.map((n) => n.pid));
     pump = startTraffic();

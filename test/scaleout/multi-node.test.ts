@@ -57,8 +57,11 @@ describe.skipIf(!canRun)("two decision nodes sharing Redis state and a PostgreSQ
       "pep",
     ];
     // One node first: the audit schema and its migrations are created once, then the second joins.
-    a = await DecisionNode.start("a", [...common, "--data-dir", join(dir, "node-a")]);
-    b = await DecisionNode.start("b", [...common, "--data-dir", join(dir, "node-b")]);
+    // This test is about shared state, not about the fallback: a busy CI machine must not turn a slow
+    // Redis reply into an on_error decision.
+    const env = { SIGNALBOX_STATE_TIMEOUT_MS: "2000" };
+    a = await DecisionNode.start("a", [...common, "--data-dir", join(dir, "node-a")], env);
+    b = await DecisionNode.start("b", [...common, "--data-dir", join(dir, "node-b")], env);
   });
 
   afterAll(async () => {

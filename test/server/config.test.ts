@@ -1,6 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
+import { addRuntimeFlags } from "../../src/config/serve-flags.js";
 import { DEFAULT_CONFIG } from "../../src/config/serve-config.js";
+import { SHIPPED_LISTS } from "../../src/enrich/database-enricher.js";
 import { SignalboxError } from "../../src/errors/signalbox-error.js";
 
 function configError(fn: () => unknown): SignalboxError {
@@ -128,5 +136,246 @@ describe("loadConfig", () => {
   it("accepts sizes with units", () => {
     expect(loadConfig({ env: { SIGNALBOX_BODY_LIMIT: "1mb" } }).bodyLimitBytes).toBe(1024 * 1024);
     expect(loadConfig({ flags: { bodyLimit: "64kb" } }).bodyLimitBytes).toBe(64 * 1024);
+  });
+});
+
+describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit", () => {
+  let dir: string;
+  let keyFile: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "signalbox-config-"));
+    keyFile = join(dir, "checkpoint.pem");
+    const { privateKey } = generateKeyPairSync("ed25519");
+    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }));
+    writeFileSync(join(dir, "mask.key"), "  0123456789abcdef0123456789abcdef\n");
+    writeFileSync(join(dir, "asns.txt"), "AS64500\n");
+    writeFileSync(join(dir, "anon.cidr"), "198.51.100.0/24\n");
+    mkdirSync(join(dir, "reputation"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("defaults: normal durability, store-chosen writer and key, the shipped lists, 50 ms state timeout", () => {
+    const c = loadConfig();
+    expect(c.auditTrail).toEqual({
+      durability: "normal",
+      writerId: undefined,
+      mask: undefined,
+      maskKey: undefined,
+      checkpointKeyFile: undefined,
+      checkpointEvery: undefined,
+      checkpointIntervalMs: undefined,
+    });
+    expect(c.lists).toEqual({
+      hostingAsnsFile: SHIPPED_LISTS.hostingAsnsFile,
+      anonymizersFile: SHIPPED_LISTS.anonymizersFile,
+      reputationDir: SHIPPED_LISTS.reputationDir,
+    });
+    expect(c.stateTimeoutMs).toBe(50);
+    expect(c.shadowPolicy).toBeUndefined();
+    expect(c.rateLimit.gateways).toBe(false);
+  });
+
+  it("reads every audit option from flags, as the serve command hands them over", () => {
+    const command = addRuntimeFlags(new Command().exitOverride());
+    command.parse(
+      [
+        "--audit-durability",
+        "strict",
+        "--audit-writer-id",
+        "pod-7.eu",
+        "--audit-mask",
+        "context.token, context.ip",
+        "--audit-mask-key-file",
+        join(dir, "mask.key"),
+        "--audit-checkpoint-key-file",
+        keyFile,
+        "--audit-checkpoint-every",
+        "500",
+        "--audit-checkpoint-interval-ms",
+        "60000",
+        "--state-timeout-ms",
+        "120",
+        "--shadow-policy",
+        "candidate.yaml",
+        "--rate-limit-gateways",
+        "true",
+        "--hosting-asns",
+        join(dir, "asns.txt"),
+        "--anonymizers",
+        "off",
+        "--reputation-dir",
+        join(dir, "reputation"),
+      ],
+      { from: "user" },
+    );
+    const c = loadConfig({ flags: command.opts() });
+    expect(c.auditTrail.durability).toBe("strict");
+    expect(c.auditTrail.writerId).toBe("pod-7.eu");
+    expect(c.auditTrail.mask).toEqual(["context.token", "context.ip"]);
+    expect(c.auditTrail.maskKey?.reveal()).toBe("0123456789abcdef0123456789abcdef");
+    expect(c.auditTrail.checkpointKeyFile).toBe(keyFile);
+    expect(c.auditTrail.checkpointEvery).toBe(500);
+    expect(c.auditTrail.checkpointIntervalMs).toBe(60_000);
+    expect(c.stateTimeoutMs).toBe(120);
+    expect(c.shadowPolicy).toBe("candidate.yaml");
+    expect(c.rateLimit.gateways).toBe(true);
+    expect(c.lists).toEqual({
+      hostingAsnsFile: join(dir, "asns.txt"),
+      anonymizersFile: false,
+      reputationDir: join(dir, "reputation"),
+    });
+  });
+
+  it("reads them from the environment and from a config file, with paths relative to the file", () => {
+    const fromEnv = loadConfig({
+      env: {
+        SIGNALBOX_AUDIT_DURABILITY: "strict",
+        SIGNALBOX_AUDIT_MASK: "none",
+        SIGNALBOX_AUDIT_MASK_KEY: "an-env-mask-key-of-some-length",
+        SIGNALBOX_STATE_TIMEOUT_MS: "75",
+        SIGNALBOX_SHADOW_POLICY: "/srv/next.yaml",
+        SIGNALBOX_REPUTATION_DIR: "off",
+      },
+    });
+    expect(fromEnv.auditTrail.durability).toBe("strict");
+    expect(fromEnv.auditTrail.mask).toEqual([]);
+    expect(fromEnv.auditTrail.maskKey?.reveal()).toBe("an-env-mask-key-of-some-length");
+    expect(fromEnv.stateTimeoutMs).toBe(75);
+    expect(fromEnv.shadowPolicy).toBe("/srv/next.yaml");
+    expect(fromEnv.lists.reputationDir).toBe(false);
+
+    const configFile = join(dir, "signalbox.yaml");
+    writeFileSync(
+      configFile,
+      [
+        "shadowPolicy: policies/next.yaml",
+        "stateTimeoutMs: 30",
+        "state: redis://127.0.0.1:6379/0?prefix=sb:&timeout_ms=200",
+        "rateLimit:",
+        "  gateways: true",
+        "auditTrail:",
+        "  writerId: node-a",
+        "  mask: [context.session.id, subject.properties.email]",
+        "  maskKeyFile: mask.key",
+        "  checkpointKeyFile: checkpoint.pem",
+        "  checkpointEvery: 10",
+        "lists:",
+        "  hostingAsns: asns.txt",
+        "  anonymizers: anon.cidr",
+        "  reputationDir: reputation",
+        "",
+      ].join("\n"),
+    );
+    const c = loadConfig({ flags: { config: configFile } });
+    expect(c.shadowPolicy).toBe(join(dir, "policies/next.yaml"));
+    expect(c.stateTimeoutMs).toBe(30);
+    expect(c.state).toBe("redis://127.0.0.1:6379/0?prefix=sb:&timeout_ms=200");
+    expect(c.rateLimit.gateways).toBe(true);
+    expect(c.auditTrail.writerId).toBe("node-a");
+    expect(c.auditTrail.mask).toEqual(["context.session.id", "subject.properties.email"]);
+    expect(c.auditTrail.maskKey?.reveal()).toBe("0123456789abcdef0123456789abcdef");
+    expect(c.auditTrail.checkpointKeyFile).toBe(keyFile);
+    expect(c.auditTrail.checkpointEvery).toBe(10);
+    expect(c.lists).toEqual({
+      hostingAsnsFile: join(dir, "asns.txt"),
+      anonymizersFile: join(dir, "anon.cidr"),
+      reputationDir: join(dir, "reputation"),
+    });
+  });
+
+  it("never shows the mask key when the configuration is printed or logged", () => {
+    const c = loadConfig({ env: { SIGNALBOX_AUDIT_MASK_KEY: "super-secret-mask-key-42" } });
+    expect(JSON.stringify(c)).not.toContain("super-secret-mask-key-42");
+    expect(inspect(c, { depth: 10 })).not.toContain("super-secret-mask-key-42");
+    expect(String(c.auditTrail.maskKey)).toBe("[redacted]");
+  });
+
+  it("accepts every state URL the state store opens", () => {
+    for (const url of [
+      "memory:",
+      "sqlite:",
+      "sqlite:state.db",
+      "sqlite:///var/lib/signalbox/state.db",
+      "sqlite:///var/lib/signalbox/state.db?strict=true",
+      "redis://127.0.0.1:6379/0",
+      "redis://user:pw@cache:6380/2?prefix=sb:&timeout_ms=1000",
+      "rediss://cache.internal:6380/0",
+    ]) {
+      expect(loadConfig({ flags: { state: url } }).state).toBe(url);
+    }
+  });
+
+  it("names the flag, variable or key of every bad audit, list, state or timeout value", () => {
+    const err = configError(() =>
+      loadConfig({
+        flags: {
+          auditDurability: "paranoid",
+          auditWriterId: "has space",
+          auditMask: "context..ip",
+          auditCheckpointKeyFile: join(dir, "missing.pem"),
+          hostingAsns: join(dir, "no-such-list.txt"),
+          reputationDir: join(dir, "asns.txt"),
+          state: "etcd://localhost:2379",
+        },
+        env: {
+          SIGNALBOX_AUDIT_CHECKPOINT_EVERY: "0",
+          SIGNALBOX_AUDIT_CHECKPOINT_INTERVAL_MS: "soon",
+          SIGNALBOX_STATE_TIMEOUT_MS: "0",
+          SIGNALBOX_RATE_LIMIT_GATEWAYS: "maybe",
+        },
+      }),
+    );
+    expect(err.code).toBe("CONFIG_INVALID");
+    const messages = err.problems.map((p) => p.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        '--audit-durability: "paranoid" is not one of normal, strict',
+        expect.stringMatching(/^--audit-writer-id: "has space" is not a writer id/),
+        '--audit-mask: entry 1 ("context..ip") is not a dotted request path such as context.session.id',
+        expect.stringMatching(/^--audit-checkpoint-key-file: cannot read checkpoint/),
+        expect.stringMatching(/^--hosting-asns: ".*no-such-list\.txt" is not a readable file$/),
+        expect.stringMatching(/^--reputation-dir: ".*asns\.txt" is not a readable directory$/),
+        expect.stringMatching(/^--state: "etcd:\/\/localhost:2379" is not a state URL/),
+        'SIGNALBOX_AUDIT_CHECKPOINT_EVERY: "0" is not an integer between 1 and 100000000',
+        'SIGNALBOX_AUDIT_CHECKPOINT_INTERVAL_MS: "soon" is not an integer between 1000 and 86400000',
+        'SIGNALBOX_STATE_TIMEOUT_MS: "0" is not an integer between 1 and 60000',
+        'SIGNALBOX_RATE_LIMIT_GATEWAYS: "maybe" is not a boolean (true or false)',
+      ]),
+    );
+    expect(messages).toHaveLength(11);
+  });
+
+  it("checks state URL parameters and hides the password", () => {
+    const strict = configError(() => loadConfig({ env: { SIGNALBOX_STATE: "sqlite:state.db?strict=perhaps" } }));
+    expect(strict.problems.map((p) => p.message)).toEqual([
+      'SIGNALBOX_STATE: strict "perhaps" in "sqlite:state.db?strict=perhaps" must be true or false',
+    ]);
+    const timeout = configError(() => loadConfig({ flags: { state: "redis://u:hunter22@cache:6379/0?timeout_ms=-5" } }));
+    expect(timeout.message).toMatch(/^--state: timeout_ms "-5" in /);
+    expect(JSON.stringify(timeout.problems)).not.toContain("hunter22");
+  });
+
+  it("rejects a short or doubly-given mask key without echoing it", () => {
+    const short = configError(() => loadConfig({ env: { SIGNALBOX_AUDIT_MASK_KEY: "short-key" } }));
+    expect(short.problems.map((p) => p.message)).toEqual([
+      "SIGNALBOX_AUDIT_MASK_KEY: the mask key has 9 characters; use at least 16",
+    ]);
+    expect(JSON.stringify(short.problems)).not.toContain("short-key");
+    const both = configError(() =>
+      loadConfig({
+        flags: { auditMaskKeyFile: join(dir, "mask.key") },
+        env: { SIGNALBOX_AUDIT_MASK_KEY: "an-env-mask-key-of-some-length" },
+      }),
+    );
+    expect(both.message).toBe("SIGNALBOX_AUDIT_MASK_KEY and --audit-mask-key-file are both set; use one");
+    const unreadable = configError(() => loadConfig({ env: { SIGNALBOX_AUDIT_MASK_KEY_FILE: join(dir, "nope.key") } }));
+    expect(unreadable.message).toMatch(/^SIGNALBOX_AUDIT_MASK_KEY_FILE: cannot read ".*nope\.key"/);
+  });
+
+  it("rejects unknown keys inside the new sections", () => {
+    const err = configError(() =>
+      loadConfig({ flags: { config: "x.yaml" }, readFile: () => "auditTrail:\n  maskKey: inline-secret-0001\n" }),
+    );
+    expect(err.problems.map((p) => p.message)).toContain('--config: unknown key "auditTrail.maskKey"');
   });
 });

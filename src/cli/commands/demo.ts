@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { renderServing, renderSummary } from "../../demo/render.js";
 import { runDemo } from "../../demo/run-demo.js";
+import { SignalboxError } from "../../errors/signalbox-error.js";
 import { closeOnSignals } from "../../runtime/graceful-shutdown.js";
 import type { CliIO } from "../io.js";
 import { intOption } from "../options.js";
@@ -23,14 +24,19 @@ interface DemoFlags {
 
 /** A fresh directory per run, under the usual data directory, so a newcomer finds it and runs never mix. */
 function freshDataDir(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return join("signalbox-data", `demo-${stamp}`);
 }
 
 export function registerDemoCommand(program: Command, io: CliIO): void {
   program
     .command("demo")
-    .description("start the service, replay simulated days of traffic with attacks over HTTP, and explain the decisions")
+    .description(
+      "start the service, replay simulated days of traffic with attacks over HTTP, and explain the decisions",
+    )
     .option("--port <port>", "HTTP port (0 picks a free one)", intOption("--port", 0, 65_535), 8700)
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--data-dir <dir>", "where state and audit trail go (default ./signalbox-data/demo-<time>)")
@@ -53,7 +59,17 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
         seed: flags.seed,
         concurrency: flags.concurrency,
         onProgress: (done, total) => progress.update(done, total),
-      }).finally(() => progress.stop());
+      })
+        .catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+            throw new SignalboxError(
+              "CONFIG_INVALID",
+              `port ${flags.port} on "${flags.host}" is already in use; pick another with --port (0 picks a free one)`,
+            );
+          }
+          throw err;
+        })
+        .finally(() => progress.stop());
       const exampleTime = new Date(run.lastEventTime + 60_000).toISOString();
       if (flags.json) {
         io.out(JSON.stringify({ url: run.service.url, dataDir: run.dataDir, sent: run.sent, ...run.summary }, null, 2));
