@@ -284,7 +284,7 @@ function table(report: GroupReport): string {
   if (report.rows.length > 0) {
     const width = Math.max(40, ...report.rows.map((r) => r.name.length));
     lines.push(
-      `${"benchmark".padEnd(width)}  ${"ops/s median (min–max)".padEnd(28)}  ${"p50 µs (min–max)".padEnd(22)}  ${"p99 µs (min–max)".padEnd(24)}  ratio`,
+      `${"benchmark".padEnd(width)}  ${"ops/s median (min–max)".padEnd(34)}  ${"p50 µs (min–max)".padEnd(22)}  ${"p99 µs (min–max)".padEnd(24)}  ratio`,
     );
     for (const r of report.rows) {
       const ops =
@@ -292,7 +292,7 @@ function table(report: GroupReport): string {
       const ratio =
         r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}× ${r.baseline === undefined ? "" : `[${r.baseline}]`}`;
       lines.push(
-        `${r.name.padEnd(width)}  ${ops.padEnd(28)}  ${us(r.p50Us).padEnd(22)}  ${us(r.p99Us).padEnd(24)}  ${ratio}`,
+        `${r.name.padEnd(width)}  ${ops.padEnd(34)}  ${us(r.p50Us).padEnd(22)}  ${us(r.p99Us).padEnd(24)}  ${ratio}`,
       );
       if (r.note) lines.push(`${"".padEnd(width)}  ${r.note}`);
     }

@@ -361,7 +361,9 @@ export async function runCase(
     for (const step of caseSteps(tc)) {
       clock.set(step.time);
       const decision = await engine.decide(step.request);
-      if (step.outcome) await engine.recordOutcome(decision.id, step.outcome);
+      if (step.outcome && outcomeApplies(step.outcome, decision.controlPath)) {
+        await engine.recordOutcome(decision.id, step.outcome);
+      }
       if (step.expect) {
         const failures = compareDecision(decision, step.expect);
         return { ...base, passed: failures.length === 0, failures, decision };
@@ -393,4 +395,23 @@ export async function runTestFile(
   const results: CaseResult[] = [];
   for (const tc of test.cases) results.push(await runCase(policy, tc, test.file, options));
   return results;
+}
+
+/**
+ * Whether a history entry's outcome is reported for a decision: the answer to a challenge
+ * (`step_up_*`, `approved`, `rejected`) only when the decision asked for one, as a real sender
+ * would; `confirmed_compromise` and `false_positive` whatever the path.
+ */
+export function outcomeApplies(outcome: Outcome, path: ControlPath): boolean {
+  switch (outcome) {
+    case "step_up_passed":
+    case "step_up_failed":
+      return path === "step_up";
+    case "approved":
+    case "rejected":
+      return path === "hold";
+    case "confirmed_compromise":
+    case "false_positive":
+      return true;
+  }
 }

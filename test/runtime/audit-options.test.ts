@@ -96,8 +96,8 @@ describe("audit options from the configuration", () => {
 
   it("refuses to start on a checkpoint key it cannot use, naming the variable", async () => {
     writeFileSync(join(dir, "not-a-key.pem"), "hello\n");
-    expect(() =>
-      loadConfig({ env: { SIGNALBOX_AUDIT_CHECKPOINT_KEY_FILE: join(dir, "not-a-key.pem") } }),
-    ).toThrow(/^SIGNALBOX_AUDIT_CHECKPOINT_KEY_FILE: checkpoint private key ".*not-a-key\.pem" is not a PEM or JWK/);
+    expect(() => loadConfig({ env: { SIGNALBOX_AUDIT_CHECKPOINT_KEY_FILE: join(dir, "not-a-key.pem") } })).toThrow(
+      /^SIGNALBOX_AUDIT_CHECKPOINT_KEY_FILE: checkpoint private key ".*not-a-key\.pem" is not a PEM or JWK/,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
 import { createDatabaseEnricher, SHIPPED_LISTS } from "../../src/enrich/database-enricher.js";
+import type { AccessRequest } from "../../src/model/request.js";
 import { enricherOptionsOf } from "../../src/runtime/enricher-options.js";
 import { openRuntime } from "../../src/runtime/open-runtime.js";
 
@@ -25,7 +26,7 @@ async function until(check: () => boolean): Promise<boolean> {
   return check();
 }
 
-const request = (ip: string) => ({
+const request = (ip: string): AccessRequest => ({
   subject: { type: "user", id: "dave@example.com" },
   action: { name: "login" },
   resource: { type: "application", id: "portal" },
@@ -92,8 +93,10 @@ describe("enrichment options from the configuration", () => {
 
   it("opens the databases with the configured lists in the runtime", async () => {
     const { logger, lines } = capturingLogger();
+    const clean = join(dir, "runtime-anonymizers.cidr");
+    writeFileSync(clean, "198.51.100.0/24\n");
     const config = loadConfig({
-      flags: { state: "memory:", audit: "memory:", dataDir: dir, anonymizers, reputationDir: reputation },
+      flags: { state: "memory:", audit: "memory:", dataDir: dir, anonymizers: clean, reputationDir: reputation },
     });
     const runtime = await openRuntime(config, { logger });
     try {
@@ -102,7 +105,8 @@ describe("enrichment options from the configuration", () => {
       const listed = await runtime.engine.decide(request("192.0.2.10"));
       expect(listed.findings.map((f) => f.detector)).toContain("ip_reputation");
       const loaded = lines.find((l) => l.msg === "network lists loaded");
-      expect(loaded).toBeDefined();
+      expect(loaded, JSON.stringify(lines.map((l) => l.msg))).toBeDefined();
+      expect(lines.some((l) => l.level >= 40)).toBe(false);
     } finally {
       await runtime.close();
     }

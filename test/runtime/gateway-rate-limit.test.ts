@@ -25,7 +25,12 @@ describe("the API rate limit and the gateway faces", () => {
         expect([envoy.statusCode, nginx.statusCode]).not.toContain(429);
       }
       const api = () =>
-        t.app.inject({ method: "POST", url: "/access/v1/evaluation", payload: ALICE_READ, remoteAddress: GATEWAY_HOST });
+        t.app.inject({
+          method: "POST",
+          url: "/access/v1/evaluation",
+          payload: ALICE_READ,
+          remoteAddress: GATEWAY_HOST,
+        });
       expect((await api()).statusCode).toBe(200);
       expect((await api()).statusCode).toBe(200);
       expect((await api()).statusCode).toBe(429);

@@ -19,7 +19,7 @@ let original: string;
 /** The certification policy with nobody allowed to read: it disagrees with the active one on every read. */
 function strictCandidate(text: string): string {
   const out = text
-    .replace('id: authzen-certification', "id: authzen-certification-candidate")
+    .replace("id: authzen-certification", "id: authzen-certification-candidate")
     .replace(`when: 'action.name == "read"'`, `when: 'action.name == "read" && subject.id == "nobody"'`);
   if (out === text) throw new Error("the example policy changed; update the shadow-policy test");
   return out;

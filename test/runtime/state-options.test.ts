@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket, connect } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -43,7 +43,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "signalbox-runtime-state-"));
   redisUp = await redisIsUp();
   if (!redisUp) {
-    if (process.env.CI === "true") throw new Error("redis is not reachable on 127.0.0.1:6379 and CI=true: refusing to skip");
+    if (process.env.CI === "true")
+      throw new Error("redis is not reachable on 127.0.0.1:6379 and CI=true: refusing to skip");
     console.warn("SKIPPING the Redis state-option tests: no Redis on 127.0.0.1:6379");
   }
 });
@@ -97,7 +98,9 @@ describe("--state and --state-timeout-ms", () => {
 
   it("open Redis with the URL's key prefix and command timeout", async (ctx) => {
     if (!redisUp) return ctx.skip();
-    const runtime = await openRuntime(configFor(`redis://${REDIS_HOST}:${REDIS_PORT}/0?prefix=${PREFIX}&timeout_ms=2000`));
+    const runtime = await openRuntime(
+      configFor(`redis://${REDIS_HOST}:${REDIS_PORT}/0?prefix=${PREFIX}&timeout_ms=2000`),
+    );
     try {
       expect(runtime.engine.state.kind).toBe("redis");
       await runtime.engine.decide(LOGIN);

@@ -6,8 +6,8 @@ import { inspect } from "node:util";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load-config.js";
-import { addRuntimeFlags } from "../../src/config/serve-flags.js";
 import { DEFAULT_CONFIG } from "../../src/config/serve-config.js";
+import { addRuntimeFlags } from "../../src/config/serve-flags.js";
 import { SHIPPED_LISTS } from "../../src/enrich/database-enricher.js";
 import { SignalboxError } from "../../src/errors/signalbox-error.js";
 
@@ -350,7 +350,9 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
     expect(strict.problems.map((p) => p.message)).toEqual([
       'SIGNALBOX_STATE: strict "perhaps" in "sqlite:state.db?strict=perhaps" must be true or false',
     ]);
-    const timeout = configError(() => loadConfig({ flags: { state: "redis://u:hunter22@cache:6379/0?timeout_ms=-5" } }));
+    const timeout = configError(() =>
+      loadConfig({ flags: { state: "redis://u:hunter22@cache:6379/0?timeout_ms=-5" } }),
+    );
     expect(timeout.message).toMatch(/^--state: timeout_ms "-5" in /);
     expect(JSON.stringify(timeout.problems)).not.toContain("hunter22");
   });
