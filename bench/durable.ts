@@ -19,6 +19,29 @@ import { simulatedTraffic, type TrafficMix } from "./requests.js";
 import type { BenchResult } from "./result.js";
 
 const REDIS_URL = process.env.SIGNALBOX_BENCH_REDIS ?? "redis://127.0.0.1:6379/0";
+/**
+ * With many decisions in flight a store's queueing delay passes the default 50 ms state timeout,
+ * and a timed-out decision takes the segment's on_error path without its state: that measures
+ * the fallback, not the store. A generous timeout keeps every decision real; any state error
+ * still happening is counted and printed with the row.
+ */
+const STATE_TIMEOUT_MS = 2_000;
+
+/** Engine options shared by every variant, with a counter of state errors and timeouts. */
+function counted(): { options: { stateTimeoutMs: number; observer: { onStateError(): void } }; errors(): number } {
+  let errors = 0;
+  return {
+    options: {
+      stateTimeoutMs: STATE_TIMEOUT_MS,
+      observer: {
+        onStateError: () => {
+          errors++;
+        },
+      },
+    },
+    errors: () => errors,
+  };
+}
 
 export interface StoreBenchOptions extends EngineBenchOptions {
   /** Decisions in flight for the concurrent rows. */
@@ -29,14 +52,22 @@ export interface StoreBenchOptions extends EngineBenchOptions {
 interface Variant {
   readonly label: string;
   readonly replay: Replay;
+  /** State errors and timeouts so far. */
+  readonly stateErrors: () => number;
   /** Extra words for a row's note, given the decisions it made (e.g. round trips per decision). */
   readonly measureNote?: () => { start(): void; note(decisions: number): string };
   close(): Promise<void>;
 }
 
 async function memoryVariant(policy: CompiledPolicy, traffic: TrafficMix): Promise<Variant> {
-  const engine = createEngine({ policy, eventTime: "request" });
-  return { label: "memory state, audit off", replay: new Replay(engine, traffic), close: () => engine.close() };
+  const count = counted();
+  const engine = createEngine({ policy, eventTime: "request", ...count.options });
+  return {
+    label: "memory state, audit off",
+    replay: new Replay(engine, traffic),
+    stateErrors: count.errors,
+    close: () => engine.close(),
+  };
 }
 
 function rowsOf(variants: readonly Variant[], options: StoreBenchOptions): PreparedBench {
@@ -49,10 +80,13 @@ function rowsOf(variants: readonly Variant[], options: StoreBenchOptions): Prepa
       for (const v of variants) {
         for (const inFlight of [1, options.inFlight]) {
           const probe = v.measureNote?.();
+          const errorsBefore = v.stateErrors();
           probe?.start();
           const how = inFlight === 1 ? "sequential" : `${inFlight} in flight`;
           const row = await v.replay.row(`engine ${v.label}, ${how}`, options.durationMs, rowsLeft, inFlight);
           if (probe) row.note = `${row.note}; ${probe.note(row.ops)}`;
+          const errors = v.stateErrors() - errorsBefore;
+          row.note = `${row.note}; ${errors === 0 ? "no" : errors} state errors or timeouts (limit ${STATE_TIMEOUT_MS} ms)`;
           rows.push(row);
         }
       }
@@ -72,10 +106,12 @@ export async function prepareDurableBench(options: StoreBenchOptions): Promise<P
   const memory = await memoryVariant(policy, traffic);
   const state = await openStateStore("sqlite:", dir);
   const audit = await openAuditTrail("sqlite:", dir);
-  const engine = createEngine({ policy, eventTime: "request", state, audit });
+  const count = counted();
+  const engine = createEngine({ policy, eventTime: "request", state, audit, ...count.options });
   const durable: Variant = {
     label: "SQLite state + SQLite audit",
     replay: new Replay(engine, traffic),
+    stateErrors: count.errors,
     close: async () => {
       await engine.close();
       rmSync(dir, { recursive: true, force: true });
@@ -100,10 +136,12 @@ export async function prepareRedisBench(options: StoreBenchOptions): Promise<Pre
     throw new Error(`Redis at ${REDIS_URL} is not reachable: ${err instanceof Error ? err.message : String(err)}`);
   }
   const memory = await memoryVariant(policy, traffic);
-  const engine = createEngine({ policy, eventTime: "request", state: store });
+  const count = counted();
+  const engine = createEngine({ policy, eventTime: "request", state: store, ...count.options });
   const redis: Variant = {
     label: "Redis state, audit off",
     replay: new Replay(engine, traffic),
+    stateErrors: count.errors,
     measureNote: () => {
       let before = 0;
       return {

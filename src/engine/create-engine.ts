@@ -173,6 +173,10 @@ export function createEngine(options: EngineOptions): Engine {
       if (err instanceof SignalboxError) throw err;
       throw new SignalboxError("AUDIT_UNAVAILABLE", "the decision record could not be committed", { cause: err });
     }
+    if (observer.onDetectorError) {
+      for (const f of decision.findings)
+        if (f.error && f.detector !== "state") observer.onDetectorError(f.detector, decision.segment);
+    }
     observer.onDecision?.(decision, request);
     return decision;
   }

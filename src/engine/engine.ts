@@ -20,6 +20,8 @@ export interface EngineObserver {
   onDetectorError?(detector: string, segment: string): void;
   onStateError?(kind: "timeout" | "error", message: string): void;
   onOutcome?(outcome: Outcome, decisionId: string): void;
+  /** Called by the service runtime (not the engine) after each policy reload attempt. */
+  onPolicyReload?(result: "ok" | "error"): void;
 }
 
 export interface EngineOptions {

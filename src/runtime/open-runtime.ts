@@ -83,7 +83,7 @@ export async function openRuntime(config: ServeConfig, options: RuntimeOptions =
       "signalbox engine ready",
     );
 
-    const reloader = createPolicyReloader(engine, files, log);
+    const reloader = createPolicyReloader(engine, files, log, (r) => hub.onPolicyReload(r));
     const watched = files.shadow === undefined ? [files.active] : [files.active, files.shadow];
     const watcher: PolicyWatch | undefined = options.watch
       ? watchPolicy(watched, config.reloadDebounceMs, () => void reloader.reload())

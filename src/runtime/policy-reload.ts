@@ -43,7 +43,12 @@ async function loadInto(
   }
 }
 
-export function createPolicyReloader(engine: Engine, files: PolicyFiles, log?: Logger): PolicyReloader {
+export function createPolicyReloader(
+  engine: Engine,
+  files: PolicyFiles,
+  log?: Logger,
+  onResult?: (result: "ok" | "error") => void,
+): PolicyReloader {
   let reloading: Promise<PolicyReloadResult> | undefined;
   const run = async (): Promise<PolicyReloadResult> => {
     // the two files are independent: a broken candidate must not hold back a fixed active policy
@@ -53,6 +58,7 @@ export function createPolicyReloader(engine: Engine, files: PolicyFiles, log?: L
         ? undefined
         : loadInto(files.shadow, (p) => engine.setShadowPolicy(p), "shadow policy", log),
     ]);
+    onResult?.(active.ok && (shadow === undefined || shadow.ok) ? "ok" : "error");
     return shadow === undefined ? active : { ...active, shadow };
   };
   return {

@@ -58,6 +58,7 @@ export class ObserverHub implements EngineObserver {
     this.each((o) => o.onDetectorError?.(d, s));
   onStateError: NonNullable<EngineObserver["onStateError"]> = (k, m) => this.each((o) => o.onStateError?.(k, m));
   onOutcome: NonNullable<EngineObserver["onOutcome"]> = (out, id) => this.each((o) => o.onOutcome?.(out, id));
+  onPolicyReload: NonNullable<EngineObserver["onPolicyReload"]> = (r) => this.each((o) => o.onPolicyReload?.(r));
 }
 
 const PROBE_TIMEOUT_MS = 2000;

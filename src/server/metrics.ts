@@ -96,6 +96,7 @@ export function createServiceMetrics(runtime: Runtime, options: { processMetrics
     onDetectorError: (detector, segment) => detectorErrors.inc({ detector, segment }),
     onStateError: (kind) => stateErrors.inc({ kind }),
     onOutcome: (outcome) => outcomes.inc({ outcome }),
+    onPolicyReload: (result) => policyReloads.inc({ result }),
   };
   return { registry, observer, policyReloads };
 }

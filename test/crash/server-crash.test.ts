@@ -39,6 +39,13 @@ async function recordOutcome(node: DecisionNode, id: string, outcome: string): P
   expect(res.status).toBe(204);
 }
 
+/** A sign-in by alice that passes a step-up when challenged, as the real alice would (trusted outcomes teach). */
+async function aliceSignsIn(node: DecisionNode, device: string, n: number): Promise<NativeDecision> {
+  const d = await node.decide(login("alice", device, n));
+  if (d.control_path === "step_up") await recordOutcome(node, d.decision_id, "step_up_passed");
+  return d;
+}
+
 /**
  * `WORKERS` clients send logins back to back, each for its own users, and record every decision id
  * they receive; once `RECEIVED_BEFORE_KILL` have come back the server is killed with SIGKILL while
@@ -82,13 +89,12 @@ describe("signalbox serve killed with SIGKILL mid-load", () => {
     const first = await DecisionNode.start("before-crash", [...SERVE_ARGS, "--data-dir", dir]);
     nodes.push(first);
 
-    // learn two devices for alice: the first one seen, then a second one confirmed by a passed step-up
-    const seen = await first.decide(login("alice", "dev-laptop", 1));
+    // alice's engine learns two devices: the first one ever seen, then a second one
+    const seen = await aliceSignsIn(first, "dev-laptop", 1);
     expect(deviceCodes(seen)).toEqual(["first_seen_identity"]);
-    const phone = await first.decide(login("alice", "dev-phone", 2));
+    const phone = await aliceSignsIn(first, "dev-phone", 2);
     expect(deviceCodes(phone)).toEqual(["new_device"]);
-    if (phone.control_path === "step_up") await recordOutcome(first, phone.decision_id, "step_up_passed");
-    const phoneAgain = await first.decide(login("alice", "dev-phone", 3));
+    const phoneAgain = await aliceSignsIn(first, "dev-phone", 3);
     expect(deviceCodes(phoneAgain)).toEqual([]);
 
     const { received, failed } = await loadUntilKilled(first);
@@ -115,10 +121,13 @@ describe("signalbox serve killed with SIGKILL mid-load", () => {
       for (const s of statuses) if (s.status !== 200) missing.push(`${s.id} (${s.status})`);
     }
     expect(missing).toEqual([]);
-    const recorded = JSON.parse((await second.get(`/v1/decisions/${phone.decision_id}`)).text) as {
-      outcomes: { outcome: string }[];
-    };
-    if (phone.control_path === "step_up") expect(recorded.outcomes.map((o) => o.outcome)).toEqual(["step_up_passed"]);
+    // outcomes reported before the crash are in the trail too
+    for (const d of [seen, phone]) {
+      const recorded = JSON.parse((await second.get(`/v1/decisions/${d.decision_id}`)).text) as {
+        outcomes: { outcome: string }[];
+      };
+      expect(recorded.outcomes.map((o) => o.outcome)).toEqual(d.control_path === "step_up" ? ["step_up_passed"] : []);
+    }
 
     // learned state survived: both of alice's devices are known, a third one is new
     for (const [n, device] of [

@@ -117,8 +117,13 @@ describe("engine.decide", () => {
   });
 
   it("turns a throwing detector into an error finding and the segment's on_error path", async () => {
-    const e = engineWith({ policy: policy([segment({ name: "people", onError: "hold" })]) });
+    const detectorErrors: string[] = [];
+    const e = engineWith({
+      policy: policy([segment({ name: "people", onError: "hold" })]),
+      observer: { onDetectorError: (id, seg) => detectorErrors.push(`${id}@${seg}`) },
+    });
     const d = await e.decide(req({ context: { explode: true } }));
+    expect(detectorErrors).toEqual(["explodes@people"]);
     expect(d.controlPath).toBe("hold");
     expect(d.findings[0]).toMatchObject({ detector: "explodes", error: { code: "DETECTOR_FAILED", message: "boom" } });
     expect(d.errors.map((x) => x.source)).toContain("explodes");

@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { type ConfigFlags, loadConfig } from "../../config/load-config.js";
+import { addRuntimeFlags } from "../../config/serve-flags.js";
 import { closeOnSignals } from "../../runtime/graceful-shutdown.js";
 import { startService } from "../../runtime/start-service.js";
 import type { CliIO } from "../io.js";
@@ -9,8 +10,7 @@ import type { CliIO } from "../io.js";
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerServeCommand(program: Command, io: CliIO): void {
-  program
-    .command("serve")
+  addRuntimeFlags(program.command("serve"))
     .description("start the decision service (AuthZEN, native, gateway faces, metrics)")
     .option("--port <port>", "HTTP port [env SIGNALBOX_PORT] (default 8700)")
     .option("--host <host>", "address to bind [env SIGNALBOX_HOST] (default 127.0.0.1)")
