@@ -115,11 +115,6 @@ export const ERROR_CODES = {
     meaning: "the audit hash chain does not verify",
     fix: "investigate the record named in the message: it was modified, deleted, inserted or reordered",
   },
-  SHUTTING_DOWN: {
-    status: 503,
-    meaning: "the service is shutting down and takes no new decisions",
-    fix: "retry against another node",
-  },
   ACCESS_DENIED: {
     status: 403,
     meaning: "a gateway or middleware check was denied by policy (control path deny)",

@@ -118,7 +118,7 @@ async function verify(
     if (result.firstBroken) {
       const b = result.firstBroken;
       io.err(
-        `audit chain broken: ${b.problem} at seq ${b.seq} of writer "${b.writer}"${b.decisionId ? ` (decision ${b.decisionId})` : ""}: ${b.message}`,
+        `audit chain broken: ${b.problem} at seq ${b.seq} of writer "${b.writer}"${b.decisionId ? ` (decision ${b.decisionId})` : ""}: ${b.message} [AUDIT_CHAIN_BROKEN]`,
       );
       return 1;
     }

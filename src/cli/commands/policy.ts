@@ -61,6 +61,7 @@ async function test(files: readonly string[], policyFile: string | undefined, io
     }
   }
   io.out(`${passed} passed, ${failed} failed`);
+  if (failed > 0) io.err(`signalbox: ${failed} policy test case${failed === 1 ? "" : "s"} failed [POLICY_TEST_FAILED]`);
   return failed > 0 ? 1 : 0;
 }
 
