@@ -305,7 +305,16 @@ export function caseSteps(tc: PolicyTestCase): CaseStep[] {
 }
 
 /** Lists how a decision differs from what the case expects; empty when it matches. */
-export function compareDecision(decision: Decision, expect: CaseExpectation): string[] {
+/** What a case expectation is checked against: an engine decision, or one read back over HTTP. */
+export interface ComparableDecision {
+  readonly controlPath: string;
+  readonly decision: boolean;
+  readonly segment: string;
+  readonly reasons: readonly { readonly code: string }[];
+  readonly findings: readonly { readonly detector: string; readonly error?: unknown }[];
+}
+
+export function compareDecision(decision: ComparableDecision, expect: CaseExpectation): string[] {
   const out: string[] = [];
   if (decision.controlPath !== expect.path) out.push(`path: expected ${expect.path}, got ${decision.controlPath}`);
   if (expect.decision !== undefined && decision.decision !== expect.decision) {
