@@ -91,11 +91,12 @@ export function registerBenchCommand(program: Command, io: CliIO): void {
   program
     .command("bench")
     .description("benchmark a policy in process: memory state, audit off, simulated traffic, one decision at a time")
-    .option("--policy <file>", "policy file", DEFAULT_POLICY_FILE)
+    .option("--policy <file>", "policy to benchmark (default: the shipped default policy)")
     .option("--duration <seconds>", "seconds of timed decisions", intOption("--duration", 1, 600), 5)
-    .action(async (flags: { policy: string; duration: number }) => {
-      io.err(`benchmarking ${flags.policy} for ${flags.duration} s (memory state, audit off, one core)`);
-      const f = await benchPolicy(flags.policy, flags.duration * 1000);
+    .action(async (flags: { policy?: string; duration: number }) => {
+      const name = flags.policy ?? "the default policy";
+      io.err(`benchmarking ${name} for ${flags.duration} s (memory state, audit off, one core)`);
+      const f = await benchPolicy(flags.policy ?? DEFAULT_POLICY_FILE, flags.duration * 1000);
       io.out(
         [
           `decisions:   ${f.decisions} in ${f.seconds.toFixed(1)} s`,
