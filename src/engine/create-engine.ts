@@ -144,7 +144,12 @@ export function createEngine(options: EngineOptions): Engine {
       at: now,
       learn: result.heldBack,
     };
-    if (!result.trusted) updates.push({ op: "pending", id: decision.id, record: pending, ttlMs: pendingTtlMs });
+    // Kept until its outcome arrives: a decision that held learning back, or one that asks the sender
+    // to answer (step-up, hold). Other decisions are found through the audit trail for outcomes.
+    const awaitsOutcome = decision.controlPath === "step_up" || decision.controlPath === "hold";
+    if (!result.trusted && (result.heldBack.length > 0 || awaitsOutcome)) {
+      updates.push({ op: "pending", id: decision.id, record: pending, ttlMs: pendingTtlMs });
+    }
 
     // A store that just failed the read is not waited on again: a decision costs at most one state
     // timeout, and what it would have written (a pending record) is dropped — it learned nothing.

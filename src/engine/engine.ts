@@ -60,6 +60,9 @@ export interface Engine {
   /**
    * Feeds an outcome back. Throws `UNKNOWN_DECISION` (404), `OUTCOME_CONFLICT` (409) or
    * `UNKNOWN_OUTCOME` (400). A trusted outcome releases the decision's held-back learning.
+   * Decisions that held learning back or asked for an answer (step-up, hold) are kept in the state
+   * store until their outcome arrives; any other decision is found through the audit trail, so
+   * without an audit trail an outcome for it is `UNKNOWN_DECISION`.
    */
   recordOutcome(decisionId: string, outcome: unknown): Promise<void>;
   /** The active policy. */

@@ -84,6 +84,24 @@ export function conditionBindings(vars: ConditionVars, scope: ConditionScope): R
   return out;
 }
 
+const REQUEST_BINDINGS = new WeakMap<ConditionVars, Record<string, unknown>>();
+const RULE_BINDINGS = new WeakMap<ConditionVars, Record<string, unknown>>();
+
+/**
+ * The bindings of a decision's variables, built once per decision and scope rather than once per
+ * condition. Rule bindings are first built when the first rule runs, after the engine has set
+ * `findings`, `score` and `band`, which it does not change afterwards.
+ */
+function bindingsFor(vars: ConditionVars, scope: ConditionScope): Record<string, unknown> {
+  const cache = scope === "rule" ? RULE_BINDINGS : REQUEST_BINDINGS;
+  let b = cache.get(vars);
+  if (!b) {
+    b = conditionBindings(vars, scope);
+    cache.set(vars, b);
+  }
+  return b;
+}
+
 /** Compiles one condition or returns its problem; the expression is parsed and type-checked once. */
 export function compileCondition(
   source: string,
@@ -111,12 +129,18 @@ export function compileCondition(
   const condition: Condition = {
     source,
     evaluate(vars) {
+      // A condition that reads a missing key fails by throwing; capturing a stack trace for it
+      // cost more than the rest of an authorization decision, and the trace is never shown.
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
       try {
-        const value = run(conditionBindings(vars, scope));
+        const value = run(bindingsFor(vars, scope));
         if (typeof value === "boolean") return { value };
         return { value: false, error: `condition "${source}" returned ${typeof value}, not a bool` };
       } catch (err) {
         return { value: false, error: firstLine(err instanceof Error ? err.message : String(err)) };
+      } finally {
+        Error.stackTraceLimit = limit;
       }
     },
   };
