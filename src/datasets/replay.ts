@@ -26,6 +26,8 @@ export interface ReplayedEvent {
   readonly segment: string;
   /** Detectors that reported a finding (failed detectors are left out). */
   readonly detectors: readonly string[];
+  /** The code of each of those findings, in the same order (e.g. `first_seen_identity` for `new_device`). */
+  readonly codes: readonly string[];
   readonly reasons: readonly string[];
   /** The outcome fed back, when the path asked the person (or attacker) for something. */
   readonly outcome?: Outcome;
@@ -73,6 +75,7 @@ function tally(events: readonly ReplayedEvent[]): ReplayTally {
 }
 
 function eventOf(item: LabelledRequest, decision: Decision, outcome: Outcome | undefined): ReplayedEvent {
+  const found = decision.findings.filter((f) => f.error === undefined);
   return {
     origin: item.origin,
     attack: item.attack,
@@ -84,7 +87,8 @@ function eventOf(item: LabelledRequest, decision: Decision, outcome: Outcome | u
     score: decision.score,
     band: decision.band,
     segment: decision.segment,
-    detectors: decision.findings.filter((f) => f.error === undefined).map((f) => f.detector),
+    detectors: found.map((f) => f.detector),
+    codes: found.map((f) => f.code),
     reasons: decision.reasons.map((r) => r.code),
     ...(outcome ? { outcome } : {}),
   };

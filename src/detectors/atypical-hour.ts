@@ -3,7 +3,7 @@
 import type { DetectorFinding } from "../model/finding.js";
 import { type Detector, type DetectorContext, numParam } from "./detector.js";
 import { hourOfWeek } from "./hour-of-week.js";
-import { freshSince, freshValues, historyOf, seeUpdate } from "./learned-values.js";
+import { freshSet, freshSince, seeUpdate } from "./learned-values.js";
 import { mayTeach } from "./login-attempt.js";
 
 const FIELD = "hours";
@@ -32,8 +32,8 @@ export const atypicalHourDetector: Detector = {
     needs.profile(ctx.subjectKey);
   },
   detect(ctx, state): DetectorFinding | undefined {
-    const hours = freshValues(state.profile(ctx.subjectKey), FIELD, freshSince(ctx));
-    const { observations } = historyOf(hours);
+    const hours = freshSet(state.profile(ctx.subjectKey), FIELD, freshSince(ctx));
+    const observations = hours.total;
     const minObservations = numParam(ctx, "min_observations", 20);
     if (observations < minObservations) return undefined;
     const how = hourOfWeek(ctx.now, timezoneOf(ctx));

@@ -1,7 +1,7 @@
 /** lateral_movement: an identity touching many resources new to it within a short window. */
 
 import { type Detector, type DetectorContext, numParam } from "./detector.js";
-import { freshSince, freshValues, isKnown, seeUpdate } from "./learned-values.js";
+import { freshSet, freshSince, isKnown, seeUpdate } from "./learned-values.js";
 
 const ID = "lateral_movement";
 const FIELD = "resources";
@@ -37,7 +37,7 @@ export const lateralMovementDetector: Detector = {
     const profile = state.profile(ctx.subjectKey);
     const since = freshSince(ctx);
     if (isKnown(profile, FIELD, resource, since)) return undefined;
-    const known = freshValues(profile, FIELD, since).size;
+    const known = freshSet(profile, FIELD, since).size;
     if (known < numParam(ctx, "min_known_resources", 5)) return undefined;
     // `distinct` counts the new resources touched before this request in the window.
     const before = state.counter(counterKey(ctx)).distinct;

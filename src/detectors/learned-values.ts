@@ -18,8 +18,65 @@ export function freshValues(profile: Profile, field: string, since: number): Map
   const out = new Map<string, SeenStats>();
   const set = profile.sets[field];
   if (!set) return out;
-  for (const [value, stats] of Object.entries(set)) if (stats.last >= since) out.set(value, stats);
+  for (const value in set) {
+    const stats = set[value];
+    if (stats !== undefined && stats.last >= since) out.set(value, stats);
+  }
   return out;
+}
+
+/**
+ * The fresh part of a learned set summarised in one pass, without copying it: population sets hold
+ * thousands of values, and most callers only need the totals and one value's count.
+ */
+export class FreshSet {
+  /** Fresh values on record. */
+  readonly size: number;
+  /** Total observations over the fresh values. */
+  readonly total: number;
+  /** The earliest first-seen time over the fresh values. */
+  readonly since: number | undefined;
+
+  constructor(
+    private readonly set: Readonly<Record<string, SeenStats>> | undefined,
+    private readonly freshFrom: number,
+  ) {
+    let size = 0;
+    let total = 0;
+    let first: number | undefined;
+    if (set) {
+      for (const value in set) {
+        const stats = set[value];
+        if (stats === undefined || stats.last < freshFrom) continue;
+        size++;
+        total += stats.n;
+        if (first === undefined || stats.first < first) first = stats.first;
+      }
+    }
+    this.size = size;
+    this.total = total;
+    this.since = first;
+  }
+
+  /** The stats of `value` when it is fresh. */
+  get(value: string): SeenStats | undefined {
+    const stats = this.set?.[value];
+    return stats !== undefined && stats.last >= this.freshFrom ? stats : undefined;
+  }
+
+  has(value: string): boolean {
+    return this.get(value) !== undefined;
+  }
+
+  /** How often a fresh `value` was seen, 0 when it is unknown or stale. */
+  count(value: string): number {
+    return this.get(value)?.n ?? 0;
+  }
+}
+
+/** The fresh part of `profile.sets[field]`, see `FreshSet`. */
+export function freshSet(profile: Profile, field: string, since: number): FreshSet {
+  return new FreshSet(profile.sets[field], since);
 }
 
 /** Whether `value` is in the learned set and was seen at or after `since`. */

@@ -15,9 +15,9 @@ import {
   type LoginFeatures,
   loginLikelihood,
 } from "../scoring/likelihood-model.js";
-import type { Profile, SeenStats } from "../state/port.js";
+import type { Profile } from "../state/port.js";
 import { type Detector, type DetectorContext, numParam } from "./detector.js";
-import { freshSince, freshValues } from "./learned-values.js";
+import { type FreshSet, freshSet, freshSince } from "./learned-values.js";
 import { mayTeach } from "./login-attempt.js";
 import { sourceAddress } from "./source-network.js";
 
@@ -35,8 +35,21 @@ export const LOGIN_FIELDS: Readonly<Record<LoginFeature, string>> = {
   ua: "login_uas",
 };
 
+// `detect` and `update` of one request ask for the same features in turn; hashing the user agent twice
+// was a visible part of a login's cost. The context is immutable, so its features are too.
+let lastContext: DetectorContext | undefined;
+let lastFeatures: LoginFeatures = {};
+
 /** The features of a login; the full user agent is kept as a short hash, the profile never stores it. */
 export function loginFeaturesOf(ctx: DetectorContext): LoginFeatures {
+  if (ctx !== lastContext) {
+    lastFeatures = featuresOf(ctx);
+    lastContext = ctx;
+  }
+  return lastFeatures;
+}
+
+function featuresOf(ctx: DetectorContext): LoginFeatures {
   const out: LoginFeatures = {};
   const { geo, network, client } = ctx.enrichment;
   if (geo?.country) out.country = geo.country.toUpperCase();
@@ -53,15 +66,33 @@ export function loginFeaturesOf(ctx: DetectorContext): LoginFeatures {
   return out;
 }
 
-function countsOf(values: ReadonlyMap<string, SeenStats>): FeatureCounts {
-  let total = 0;
-  for (const s of values.values()) total += s.n;
-  return { count: (v) => values.get(v)?.n ?? 0, total, distinct: values.size };
+/** A learned set's fresh values as the model's counts. */
+class FreshCounts implements FeatureCounts {
+  readonly total: number;
+  readonly distinct: number;
+  constructor(private readonly fresh: FreshSet) {
+    this.total = fresh.total;
+    this.distinct = fresh.size;
+  }
+  count(value: string): number {
+    return this.fresh.count(value);
+  }
 }
 
-function historyOf(profile: Profile, since: number): History {
+const NO_COUNTS: FeatureCounts = Object.freeze({ count: () => 0, total: 0, distinct: 0 });
+
+/**
+ * The fresh history of each feature; with `only`, just the features the login has: the model never
+ * reads the others, and the population's sets are large.
+ */
+function historyOf(profile: Profile, since: number, only?: LoginFeatures): History {
   const h = {} as Record<LoginFeature, FeatureCounts>;
-  for (const f of LOGIN_FEATURES) h[f] = countsOf(freshValues(profile, LOGIN_FIELDS[f], since));
+  for (const f of LOGIN_FEATURES) {
+    h[f] =
+      only === undefined || only[f] !== undefined
+        ? new FreshCounts(freshSet(profile, LOGIN_FIELDS[f], since))
+        : NO_COUNTS;
+  }
   return h;
 }
 
@@ -100,10 +131,11 @@ export const loginLikelihoodDetector: Detector = {
     const since = freshSince(ctx);
     const user = historyOf(state.profile(ctx.subjectKey), since);
     // Cold start: the ratio of a short history says more about its length than about the login.
-    const logins = Math.max(...LOGIN_FEATURES.map((f) => user[f].total));
+    let logins = Number.NEGATIVE_INFINITY;
+    for (const f of LOGIN_FEATURES) if (user[f].total > logins) logins = user[f].total;
     const minLogins = numParam(ctx, "min_logins", 5);
     if (logins < minLogins) return undefined;
-    const population = historyOf(state.profile(POPULATION_KEY), since);
+    const population = historyOf(state.profile(POPULATION_KEY), since, features);
     const result = loginLikelihood(features, user, population, {
       smoothing: numParam(ctx, "smoothing", 1),
       attacker: attackerOf(ctx),

@@ -3,7 +3,7 @@
 import type { DetectorFinding } from "../model/finding.js";
 import { type Detector, numParam } from "./detector.js";
 import { deviceKeyOf } from "./device-key.js";
-import { freshSince, freshValues, hasLearnedAnything, isKnown, seeUpdate } from "./learned-values.js";
+import { freshSet, freshSince, hasLearnedAnything, isKnown, seeUpdate } from "./learned-values.js";
 import { mayTeach } from "./login-attempt.js";
 
 const FIELD = "devices";
@@ -28,7 +28,7 @@ export const newDeviceDetector: Detector = {
     const profile = state.profile(ctx.subjectKey);
     const since = freshSince(ctx);
     if (isKnown(profile, FIELD, device.key, since)) return undefined;
-    const known = freshValues(profile, FIELD, since).size;
+    const known = freshSet(profile, FIELD, since).size;
     const managed = ctx.request.context?.device?.managed;
     const evidence = {
       device: device.key,

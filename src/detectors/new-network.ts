@@ -3,7 +3,7 @@
 import type { DetectorFinding } from "../model/finding.js";
 import type { StateUpdate } from "../state/port.js";
 import { type Detector, type DetectorContext, numParam } from "./detector.js";
-import { freshSince, freshValues, isKnown } from "./learned-values.js";
+import { freshSet, freshSince, isKnown } from "./learned-values.js";
 import { mayTeach } from "./login-attempt.js";
 import { sourcePrefix } from "./source-network.js";
 
@@ -36,7 +36,7 @@ export const newNetworkDetector: Detector = {
     const { asn, prefix } = networkOf(ctx);
     const profile = state.profile(ctx.subjectKey);
     const since = freshSince(ctx);
-    const asns = freshValues(profile, "asns", since);
+    const asns = freshSet(profile, "asns", since);
     const org = ctx.enrichment.network?.org ?? null;
     // Each level stays silent until something is on record for it (cold start).
     if (asn && asns.size > 0 && !isKnown(profile, "asns", asn, since)) {
@@ -48,7 +48,7 @@ export const newNetworkDetector: Detector = {
         evidence: { level: "asn", asn, org, prefix: prefix ?? null, known_asns: asns.size },
       };
     }
-    const prefixes = freshValues(profile, "prefixes", since);
+    const prefixes = freshSet(profile, "prefixes", since);
     if (prefix && prefixes.size > 0 && !isKnown(profile, "prefixes", prefix, since)) {
       return {
         severity: "info",

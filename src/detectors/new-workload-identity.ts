@@ -6,7 +6,7 @@
 import type { DetectorFinding, Severity } from "../model/finding.js";
 import type { JsonObject } from "../model/request.js";
 import { type Detector, type DetectorContext, numParam } from "./detector.js";
-import { freshSince, freshValues, seeUpdate } from "./learned-values.js";
+import { freshSet, freshSince, seeUpdate } from "./learned-values.js";
 import { mayTeach } from "./login-attempt.js";
 
 const ID = "new_workload_identity";
@@ -42,8 +42,9 @@ export const newWorkloadIdentityDetector: Detector = {
   },
 
   applies(ctx) {
-    const p = presentedOf(ctx);
-    return ctx.kind === "machine" && (p.spiffeId !== undefined || p.runnerId !== undefined);
+    if (ctx.kind !== "machine") return false;
+    const w = ctx.request.context?.workload;
+    return isPresent(w?.spiffe_id) || isPresent(w?.runner_id);
   },
 
   needs(ctx, needs) {
@@ -54,8 +55,8 @@ export const newWorkloadIdentityDetector: Detector = {
     const p = presentedOf(ctx);
     const profile = state.profile(ctx.subjectKey);
     const since = freshSince(ctx);
-    const workloads = freshValues(profile, "workloads", since);
-    const runners = freshValues(profile, "runners", since);
+    const workloads = freshSet(profile, "workloads", since);
+    const runners = freshSet(profile, "runners", since);
     const evidence: JsonObject = {
       spiffe_id: p.spiffeId ?? null,
       runner_id: p.runnerId ?? null,
@@ -119,13 +120,15 @@ function firstSeen(ctx: DetectorContext, p: Presented, evidence: JsonObject): De
   };
 }
 
+function isPresent(id: unknown): id is string {
+  return typeof id === "string" && id !== "";
+}
+
 function presentedOf(ctx: DetectorContext): Presented {
   const w = ctx.request.context?.workload;
   const spiffe = w?.spiffe_id;
   const runner = w?.runner_id;
-  return {
-    ...(typeof spiffe === "string" && spiffe !== "" ? { spiffeId: spiffe } : {}),
-    ...(typeof runner === "string" && runner !== "" ? { runnerId: runner } : {}),
-    attested: w?.attested === true,
-  };
+  const attested = w?.attested === true;
+  if (isPresent(spiffe)) return isPresent(runner) ? { spiffeId: spiffe, runnerId: runner, attested } : { spiffeId: spiffe, attested };
+  return isPresent(runner) ? { runnerId: runner, attested } : { attested };
 }

@@ -4,7 +4,7 @@ import type { DetectorFinding } from "../model/finding.js";
 import { matchingPattern } from "./action-pattern.js";
 import { type Detector, type DetectorContext, listParam, numParam } from "./detector.js";
 import { hourOfWeek } from "./hour-of-week.js";
-import { freshSince, freshValues, historyOf, seeUpdate } from "./learned-values.js";
+import { freshSet, freshSince, seeUpdate } from "./learned-values.js";
 
 const ID = "off_hours_secret_access";
 const FIELD = "hours";
@@ -45,8 +45,9 @@ export const offHoursSecretAccessDetector: Detector = {
     const action = ctx.request.action.name;
     if (matchingPattern(action, listParam(ctx, "secret_actions", DEFAULT_SECRET_ACTIONS)) === undefined)
       return undefined;
-    const hours = freshValues(state.profile(ctx.subjectKey), FIELD, freshSince(ctx));
-    const { observations, since } = historyOf(hours);
+    const hours = freshSet(state.profile(ctx.subjectKey), FIELD, freshSince(ctx));
+    const observations = hours.total;
+    const since = hours.since;
     const minDays = numParam(ctx, "min_history_days", 7);
     if (observations < numParam(ctx, "min_observations", 30)) return undefined;
     if (since === undefined || ctx.now - since < minDays * DAY_MS) return undefined;

@@ -59,18 +59,28 @@ export interface CollectedUpdates {
   readonly learn: StateUpdate[];
 }
 
+/** Sorts updates into the two lists: methods on a class, so a decision allocates no closures for it. */
+class UpdateLists implements UpdateSink {
+  constructor(
+    private readonly observed: StateUpdate[],
+    private readonly learned: StateUpdate[],
+  ) {}
+
+  observe(u: StateUpdate): void {
+    this.observed.push(u);
+  }
+
+  learn(u: StateUpdate): void {
+    this.learned.push(u);
+  }
+}
+
 /** Collects the updates every detector derives from this request. A throwing `update` is skipped. */
 export function collectUpdates(runs: readonly DetectorRun[], view: StateView): CollectedUpdates {
   const observe: StateUpdate[] = [];
   const learn: StateUpdate[] = [];
-  const sink: UpdateSink = {
-    observe: (u) => {
-      observe.push(u);
-    },
-    learn: (u) => {
-      learn.push(u);
-    },
-  };
+  if (runs.length === 0) return { observe, learn };
+  const sink = new UpdateLists(observe, learn);
   for (const r of runs) {
     if (!r.detector.update) continue;
     try {

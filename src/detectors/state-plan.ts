@@ -12,32 +12,42 @@ import type {
 import { emptyProfile } from "../state/port.js";
 import type { StateNeeds, StateView } from "./detector.js";
 
-/** Collects detectors' needs, de-duplicated; the largest window wins when a counter is asked twice. */
+/**
+ * Collects detectors' needs, de-duplicated; the largest window wins when a counter is asked twice.
+ * A decision needs a handful of keys, so plain arrays searched in order beat sets and maps here.
+ */
 export class StatePlan implements StateNeeds {
-  private readonly profiles = new Set<string>();
-  private readonly counters = new Map<string, CounterSpec>();
-  private readonly claims = new Map<string, ClaimSpec>();
+  private readonly profiles: string[] = [];
+  private readonly counters: CounterSpec[] = [];
+  private readonly claims: ClaimSpec[] = [];
 
   profile(key: string): void {
-    this.profiles.add(key);
+    if (!this.profiles.includes(key)) this.profiles.push(key);
   }
 
   counter(spec: CounterSpec): void {
-    const prev = this.counters.get(spec.key);
-    if (!prev || prev.windowMs < spec.windowMs) this.counters.set(spec.key, spec);
+    const i = indexOfKey(this.counters, spec.key);
+    if (i < 0) this.counters.push(spec);
+    else if ((this.counters[i] as CounterSpec).windowMs < spec.windowMs) this.counters[i] = spec;
   }
 
   claim(spec: ClaimSpec): void {
-    if (!this.claims.has(spec.key)) this.claims.set(spec.key, spec);
+    if (indexOfKey(this.claims, spec.key) < 0) this.claims.push(spec);
   }
 
   get isEmpty(): boolean {
-    return this.profiles.size === 0 && this.counters.size === 0 && this.claims.size === 0;
+    return this.profiles.length === 0 && this.counters.length === 0 && this.claims.length === 0;
   }
 
+  /** The merged query; it shares the plan's lists, so the plan is not used after this. */
   query(): StateQuery {
-    return { profiles: [...this.profiles], counters: [...this.counters.values()], claims: [...this.claims.values()] };
+    return { profiles: this.profiles, counters: this.counters, claims: this.claims };
   }
+}
+
+function indexOfKey(list: readonly { readonly key: string }[], key: string): number {
+  for (let i = 0; i < list.length; i++) if ((list[i] as { readonly key: string }).key === key) return i;
+  return -1;
 }
 
 const EMPTY_COUNTER: CounterRead = Object.freeze({ count: 0, distinct: 0 });

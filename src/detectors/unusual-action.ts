@@ -5,7 +5,7 @@
 
 import type { DetectorFinding } from "../model/finding.js";
 import { type Detector, type DetectorContext, numParam } from "./detector.js";
-import { freshSince, freshValues, historyOf, seeUpdate } from "./learned-values.js";
+import { freshSince, freshValues, historyOf, isKnown, seeUpdate } from "./learned-values.js";
 
 const ID = "unusual_action";
 const FIELD = "actions";
@@ -39,8 +39,11 @@ export const unusualActionDetector: Detector = {
   detect(ctx, state): DetectorFinding | undefined {
     const action = actionKey(ctx);
     if (action === undefined) return undefined;
-    const actions = freshValues(state.profile(ctx.subjectKey), FIELD, freshSince(ctx));
-    if (actions.has(action)) return undefined;
+    const profile = state.profile(ctx.subjectKey);
+    const fresh = freshSince(ctx);
+    // The usual case, a known action, is answered without copying the learned set.
+    if (isKnown(profile, FIELD, action, fresh)) return undefined;
+    const actions = freshValues(profile, FIELD, fresh);
     const { observations, since } = historyOf(actions);
     if (observations < numParam(ctx, "min_observations", 20)) return undefined;
     if (since === undefined || ctx.now - since < numParam(ctx, "min_history_hours", 24) * HOUR_MS) return undefined;

@@ -2,7 +2,7 @@
 
 import type { DetectorFinding } from "../model/finding.js";
 import { type Detector, type DetectorContext, numParam } from "./detector.js";
-import { freshSince, freshValues, seeUpdate } from "./learned-values.js";
+import { freshSince, freshValues, isKnown, seeUpdate } from "./learned-values.js";
 import { mayTeach } from "./login-attempt.js";
 import { sourcePrefix } from "./source-network.js";
 
@@ -39,7 +39,11 @@ export const unusualNetworkSegmentDetector: Detector = {
   detect(ctx, state): DetectorFinding | undefined {
     const p = placementOf(ctx);
     if (!p) return undefined;
-    const known = freshValues(state.profile(ctx.subjectKey), FIELD, freshSince(ctx));
+    const profile = state.profile(ctx.subjectKey);
+    const since = freshSince(ctx);
+    // The usual case, a known segment, is answered without copying the learned set.
+    if (isKnown(profile, FIELD, p.value, since)) return undefined;
+    const known = freshValues(profile, FIELD, since);
     // A machine identity seen for the first time has no usual segment yet; deployments create them often.
     if (known.size === 0 || known.has(p.value)) return undefined;
     return {

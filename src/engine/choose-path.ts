@@ -37,25 +37,30 @@ const LOW_RISK: Reason = Object.freeze({
   message: "no risk signal above the segment's first threshold",
 });
 
+/** The path proposed so far, its reasons and obligations; a class so a decision allocates no closures. */
+class Candidates {
+  path: ControlPath = "allow";
+  reasons: Reason[] = [];
+  ruleObligations: JsonObject[] = [];
+  readonly matched: MatchedRule[] = [];
+
+  consider(candidate: ControlPath, why: readonly Reason[], rule: MatchedRule, obligations?: JsonObject): void {
+    this.matched.push(rule);
+    if (candidate === this.path) {
+      for (const r of why) this.reasons.push(r);
+      if (obligations) this.ruleObligations.push(obligations);
+    } else if (mostRestrictive(this.path, candidate) === candidate) {
+      this.path = candidate;
+      this.reasons = why.slice();
+      this.ruleObligations = obligations ? [obligations] : [];
+    }
+  }
+}
+
 export function choosePath(input: PathInputs): PathChoice {
   const { segment, vars } = input;
   const errors: DecisionError[] = [];
-  const matched: MatchedRule[] = [];
-  let path: ControlPath = "allow";
-  let reasons: Reason[] = [];
-  let ruleObligations: JsonObject[] = [];
-
-  const consider = (candidate: ControlPath, why: readonly Reason[], rule: MatchedRule, obligations?: JsonObject) => {
-    matched.push(rule);
-    if (candidate === path) {
-      reasons.push(...why);
-      if (obligations) ruleObligations.push(obligations);
-    } else if (mostRestrictive(path, candidate) === candidate) {
-      path = candidate;
-      reasons = [...why];
-      ruleObligations = obligations ? [obligations] : [];
-    }
-  };
+  const c = new Candidates();
 
   if (segment.authorize) {
     let granted: CompiledRule | undefined;
@@ -66,9 +71,9 @@ export function choosePath(input: PathInputs): PathChoice {
       }
     }
     if (granted) {
-      matched.push({ id: granted.id, kind: "authorize", path: "allow" });
+      c.matched.push({ id: granted.id, kind: "authorize", path: "allow" });
     } else {
-      consider(segment.authorize.otherwise, [segment.authorize.reason], {
+      c.consider(segment.authorize.otherwise, [segment.authorize.reason], {
         id: "authorize",
         kind: "default",
         path: segment.authorize.otherwise,
@@ -80,23 +85,24 @@ export function choosePath(input: PathInputs): PathChoice {
     const step = ladderStep(segment, input.score);
     if (step) {
       const why = step.path === "allow" ? [] : ladderReasons(input.findings);
-      consider(step.path, why, { id: `ladder@${step.at}`, kind: "ladder", path: step.path });
+      c.consider(step.path, why, { id: `ladder@${step.at}`, kind: "ladder", path: step.path });
     }
   }
 
   for (const rule of segment.rules) {
     if (evaluate(rule, vars, errors)) {
-      consider(rule.path, [rule.reason], { id: rule.id, kind: "rule", path: rule.path }, rule.obligations);
+      c.consider(rule.path, [rule.reason], { id: rule.id, kind: "rule", path: rule.path }, rule.obligations);
     }
   }
 
   if (input.failed) {
     const why = input.failure ?? { code: "detector_error", message: "a risk signal could not be evaluated" };
-    consider(segment.onError, [why], { id: "on_error", kind: "on_error", path: segment.onError });
+    c.consider(segment.onError, [why], { id: "on_error", kind: "on_error", path: segment.onError });
   }
 
-  if (path === "allow" && reasons.length === 0 && !segment.authorize) reasons = [LOW_RISK];
-  return { path, reasons: dedupe(reasons), matched, errors, ruleObligations };
+  let reasons = c.reasons;
+  if (c.path === "allow" && reasons.length === 0 && !segment.authorize) reasons = [LOW_RISK];
+  return { path: c.path, reasons: dedupe(reasons), matched: c.matched, errors, ruleObligations: c.ruleObligations };
 }
 
 function ladderStep(segment: CompiledSegment, score: number) {

@@ -7,6 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { AUDIT_OFF, type AuditTrail } from "../audit/port.js";
 import type { Detector } from "../detectors/detector.js";
+import { EMPTY_SNAPSHOT } from "../detectors/state-plan.js";
 import { ALL_DETECTORS } from "../detectors/registry.js";
 import { type Enricher, type Enrichment, PEP_ONLY_ENRICHER } from "../enrich/enrichment.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
@@ -31,6 +32,8 @@ const DEFAULT_STATE_TIMEOUT_MS = 50;
 const DEFAULT_PENDING_TTL_MS = 24 * 3600 * 1000;
 
 class Timeout extends Error {}
+
+const EMPTY_READ: { snapshot: StateSnapshot } = Object.freeze({ snapshot: EMPTY_SNAPSHOT });
 
 export function createEngine(options: EngineOptions): Engine {
   const detectors: readonly Detector[] = options.detectors ?? ALL_DETECTORS;
@@ -67,9 +70,8 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   async function readState(query: StateQuery, now: number): Promise<{ snapshot?: StateSnapshot; error?: string }> {
-    if (query.profiles.length === 0 && query.counters.length === 0 && query.claims.length === 0) {
-      return { snapshot: { profiles: new Map(), counters: new Map(), claims: new Map() } };
-    }
+    // Snapshots are read-only to their readers, so every empty read can share one.
+    if (query.profiles.length === 0 && query.counters.length === 0 && query.claims.length === 0) return EMPTY_READ;
     try {
       return { snapshot: await withTimeout(state.read(query, now), "state read") };
     } catch (err) {
@@ -110,7 +112,7 @@ export function createEngine(options: EngineOptions): Engine {
     return conclude({
       prepared,
       snapshot: read.snapshot,
-      ...(read.error !== undefined ? { stateError: read.error } : {}),
+      stateError: read.error,
       decisionId,
       timings: { stateUs, startedAt },
       clockUs: nowUs,
@@ -138,16 +140,16 @@ export function createEngine(options: EngineOptions): Engine {
     const { decision } = result;
 
     const updates = result.commit;
-    const pending: PendingDecision = {
-      subject: identityKey(request.subject),
-      controlPath: decision.controlPath,
-      at: now,
-      learn: result.heldBack,
-    };
     // Kept until its outcome arrives: a decision that held learning back, or one that asks the sender
     // to answer (step-up, hold). Other decisions are found through the audit trail for outcomes.
     const awaitsOutcome = decision.controlPath === "step_up" || decision.controlPath === "hold";
     if (!result.trusted && (result.heldBack.length > 0 || awaitsOutcome)) {
+      const pending: PendingDecision = {
+        subject: identityKey(request.subject),
+        controlPath: decision.controlPath,
+        at: now,
+        learn: result.heldBack,
+      };
       updates.push({ op: "pending", id: decision.id, record: pending, ttlMs: pendingTtlMs });
     }
 

@@ -71,14 +71,16 @@ export function prepare(plan: PolicyPlan, request: AccessRequest, enrichment: En
     if (applies) runs.push({ detector: planned.detector, ctx });
   }
   let query: StateQuery = { profiles: [], counters: [], claims: [] };
-  try {
-    query = planState(runs).query();
-  } catch (err) {
-    errors.push({
-      code: "DETECTOR_FAILED",
-      message: err instanceof Error ? err.message : String(err),
-      source: "needs",
-    });
+  if (runs.length > 0) {
+    try {
+      query = planState(runs).query();
+    } catch (err) {
+      errors.push({
+        code: "DETECTOR_FAILED",
+        message: err instanceof Error ? err.message : String(err),
+        source: "needs",
+      });
+    }
   }
   return { plan, request, now, segment, runs, vars, query, errors };
 }
@@ -123,7 +125,7 @@ export function conclude(input: ConcludeInputs): Concluded {
   const { prepared, snapshot } = input;
   const { segment, runs, vars, plan, request, now } = prepared;
   const policy = plan.policy;
-  const errors = [...prepared.errors];
+  const errors = prepared.errors.slice();
   const t0 = input.clockUs();
 
   let findings: Finding[] = [];
@@ -131,7 +133,8 @@ export function conclude(input: ConcludeInputs): Concluded {
   let observe: StateUpdate[] = [];
   let learn: StateUpdate[] = [];
   let failure: Reason | undefined;
-  if (snapshot) {
+  // Pure authorization has no detector run: nothing to find or learn.
+  if (snapshot && runs.length > 0) {
     const view = viewOf(snapshot);
     const detected = detect(runs, view);
     findings = detected.findings;
@@ -142,7 +145,7 @@ export function conclude(input: ConcludeInputs): Concluded {
     for (const f of findings)
       if (f.error) errors.push({ code: f.error.code, message: f.error.message, source: f.detector });
     if (failed.length > 0) failure = { code: "detector_error", message: `could not evaluate: ${failed.join(", ")}` };
-  } else {
+  } else if (!snapshot) {
     failed = ["state"];
     failure = { code: "state_unavailable", message: "learned state could not be read in time" };
     errors.push({ code: "STATE_UNAVAILABLE", message: input.stateError ?? "state store unavailable", source: "state" });
@@ -175,11 +178,12 @@ export function conclude(input: ConcludeInputs): Concluded {
     findings: scored.findings,
     score: scored.score,
     failed: failed.length > 0,
-    ...(failure ? { failure } : {}),
+    failure,
     useLadder: snapshot !== undefined,
   });
-  errors.push(...choice.errors);
+  for (const e of choice.errors) errors.push(e);
 
+  const sessionId = request.context?.session?.id;
   const shaped = shapeObligations({
     path: choice.path,
     kind: identityKindOf(request.subject.type),
@@ -187,7 +191,7 @@ export function conclude(input: ConcludeInputs): Concluded {
     ruleObligations: choice.ruleObligations,
     decisionId: input.decisionId,
     subjectId: request.subject.id,
-    ...(typeof request.context?.session?.id === "string" ? { sessionId: request.context.session.id } : {}),
+    sessionId: typeof sessionId === "string" ? sessionId : undefined,
     now,
   });
   const t2 = input.clockUs();

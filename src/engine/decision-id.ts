@@ -7,23 +7,31 @@ const pool = new Uint8Array(POOL_SIZE);
 let offset = POOL_SIZE;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-function random10(): Uint8Array {
+/** Reserves 10 random bytes in the pool and returns where they start (no view is allocated). */
+function random10(): number {
   if (offset + 10 > POOL_SIZE) {
     randomFillSync(pool);
     offset = 0;
   }
-  const out = pool.subarray(offset, offset + 10);
+  const at = offset;
   offset += 10;
-  return out;
+  return at;
+}
+
+function r(i: number): number {
+  return pool[i] as number;
+}
+
+function h(n: number): string {
+  return HEX[n & 0xff] as string;
 }
 
 /** A UUIDv7 for wall-clock time `ms` (RFC 9562 §5.7). */
 export function uuidv7(ms: number = Date.now()): string {
-  const r = random10();
+  const o = random10();
   const t = Math.max(0, Math.floor(ms));
   const hi = Math.floor(t / 2 ** 16);
   const lo = t % 2 ** 16;
-  const h = (n: number) => HEX[n & 0xff] as string;
   return (
     h(hi >>> 24) +
     h(hi >>> 16) +
@@ -33,17 +41,17 @@ export function uuidv7(ms: number = Date.now()): string {
     h(lo >>> 8) +
     h(lo) +
     "-" +
-    h(0x70 | ((r[0] as number) & 0x0f)) +
-    h(r[1] as number) +
+    h(0x70 | (r(o) & 0x0f)) +
+    h(r(o + 1)) +
     "-" +
-    h(0x80 | ((r[2] as number) & 0x3f)) +
-    h(r[3] as number) +
+    h(0x80 | (r(o + 2) & 0x3f)) +
+    h(r(o + 3)) +
     "-" +
-    h(r[4] as number) +
-    h(r[5] as number) +
-    h(r[6] as number) +
-    h(r[7] as number) +
-    h(r[8] as number) +
-    h(r[9] as number)
+    h(r(o + 4)) +
+    h(r(o + 5)) +
+    h(r(o + 6)) +
+    h(r(o + 7)) +
+    h(r(o + 8)) +
+    h(r(o + 9))
   );
 }

@@ -48,15 +48,47 @@ export function requestProblems(body: unknown): Problem[] {
 
 const EMPTY: JsonObject = Object.freeze({}) as JsonObject;
 
+function isId(v: unknown): boolean {
+  return typeof v === "string" && v.length > 0;
+}
+
+function hasValidProperties(entity: Record<string, unknown>): boolean {
+  const props = entity.properties;
+  return props === undefined || isObject(props);
+}
+
+/**
+ * Whether a request is valid, in one pass with no allocation: the common case. `requestProblems`
+ * explains an invalid one and must agree with this check.
+ */
+function isValidRequest(body: unknown): body is AccessRequest {
+  if (!isObject(body)) return false;
+  const { subject, action, resource, context } = body;
+  return (
+    isObject(subject) &&
+    isId(subject.type) &&
+    isId(subject.id) &&
+    hasValidProperties(subject) &&
+    isObject(action) &&
+    isId(action.name) &&
+    hasValidProperties(action) &&
+    isObject(resource) &&
+    isId(resource.type) &&
+    isId(resource.id) &&
+    hasValidProperties(resource) &&
+    (context === undefined || isObject(context))
+  );
+}
+
 /**
  * Returns the request with absent `properties` and `context` normalised to empty objects, or throws
  * `INVALID_REQUEST` listing every problem.
  */
 export function validateRequest(body: unknown): AccessRequest {
-  const problems = requestProblems(body);
-  if (problems.length > 0) {
+  if (!isValidRequest(body)) {
+    const problems = requestProblems(body);
     const first = problems[0];
-    throw new SignalboxError("INVALID_REQUEST", first ? first.message : "invalid request", { problems });
+    if (first) throw new SignalboxError("INVALID_REQUEST", first.message, { problems });
   }
   const b = body as AccessRequest;
   if (b.subject.properties && b.action.properties && b.resource.properties && b.context) return b;

@@ -53,5 +53,10 @@ export interface Decision {
   /** Extra AuthZEN response members: `acr_values`, `max_age`, `retry_after`, `access_request`. */
   readonly extras: JsonObject;
   /** Per-stage timings in microseconds, for the native API. */
-  readonly timings: { readonly totalUs: number; readonly stateUs: number; readonly detectUs: number; readonly policyUs: number };
+  readonly timings: {
+    readonly totalUs: number;
+    readonly stateUs: number;
+    readonly detectUs: number;
+    readonly policyUs: number;
+  };
 }

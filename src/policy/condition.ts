@@ -84,8 +84,17 @@ export function conditionBindings(vars: ConditionVars, scope: ConditionScope): R
   return out;
 }
 
-const REQUEST_BINDINGS = new WeakMap<ConditionVars, Record<string, unknown>>();
-const RULE_BINDINGS = new WeakMap<ConditionVars, Record<string, unknown>>();
+/** The last decision's bindings of one scope, and the variables they were built from. */
+interface BindingsCache {
+  vars: ConditionVars | undefined;
+  bindings: Record<string, unknown>;
+}
+
+// One entry per scope rather than a WeakMap: a decision evaluates all its conditions of a scope
+// together, and a WeakMap insert per decision cost more than the condition it served. Decisions that
+// interleave across a state read only rebuild the bindings.
+const REQUEST_BINDINGS: BindingsCache = { vars: undefined, bindings: {} };
+const RULE_BINDINGS: BindingsCache = { vars: undefined, bindings: {} };
 
 /**
  * The bindings of a decision's variables, built once per decision and scope rather than once per
@@ -94,12 +103,11 @@ const RULE_BINDINGS = new WeakMap<ConditionVars, Record<string, unknown>>();
  */
 function bindingsFor(vars: ConditionVars, scope: ConditionScope): Record<string, unknown> {
   const cache = scope === "rule" ? RULE_BINDINGS : REQUEST_BINDINGS;
-  let b = cache.get(vars);
-  if (!b) {
-    b = conditionBindings(vars, scope);
-    cache.set(vars, b);
+  if (cache.vars !== vars) {
+    cache.bindings = conditionBindings(vars, scope);
+    cache.vars = vars;
   }
-  return b;
+  return cache.bindings;
 }
 
 /** Compiles one condition or returns its problem; the expression is parsed and type-checked once. */

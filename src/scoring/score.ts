@@ -1,6 +1,6 @@
 /** Scoring: findings → a 0–100 risk score with each finding's contribution, explainable line by line. */
 
-import { type BandBounds, type RiskBand, bandOf } from "../model/band.js";
+import { type BandBounds, bandOf, type RiskBand } from "../model/band.js";
 import type { Finding } from "../model/finding.js";
 
 export interface Scored {
@@ -14,7 +14,11 @@ export interface Scored {
  * Adds up weighted points, capped at 100. Additive points (as PingOne Protect and Castle do) keep
  * every contribution readable in the explanation; error findings contribute nothing.
  */
-export function score(findings: readonly Finding[], weights: Readonly<Record<string, number>>, bands: BandBounds): Scored {
+export function score(
+  findings: readonly Finding[],
+  weights: Readonly<Record<string, number>>,
+  bands: BandBounds,
+): Scored {
   let total = 0;
   const out: Finding[] = new Array(findings.length);
   for (let i = 0; i < findings.length; i++) {

@@ -17,7 +17,7 @@ import {
   type StateStore,
   type StateUpdate,
 } from "./port.js";
-import { CLAIM, COUNTER_INCR, FIELD_SEP, PROFILE_WRITE, type RedisScript, SCRIPTS } from "./redis-scripts.js";
+import { FIELD_SEP, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
 
 export interface RedisStateOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -40,7 +40,7 @@ type Command = (string | number)[];
 
 export class RedisStateStore implements StateStore {
   readonly kind = "redis";
-  /** Round trips to Redis so far (one per pipeline sent); a decision's read and write cost one each. */
+  /** Round trips to Redis so far (one per script or command sent); a decision's read and write cost one each. */
   roundTrips = 0;
   /** The Redis client name (`CLIENT LIST`) of this store's connection, unique per store. */
   readonly connectionName = `signalbox-state-${process.pid}-${++instances}`;
@@ -99,100 +99,103 @@ export class RedisStateStore implements StateStore {
   }
 
   async read(query: StateQuery, now: number): Promise<StateSnapshot> {
-    await this.ready();
-    const p: Command[] = [];
-    for (const key of query.profiles) p.push(["hgetall", this.key(key, "profile")]);
-    for (const spec of query.counters) {
-      const buckets = windowBuckets(now, spec.windowMs);
-      p.push(["hmget", this.key(spec.key, "counter"), ...buckets]);
-      p.push(["pfcount", ...buckets.map((b) => this.key(spec.key, "distinct", b))]);
+    if (!this.isReady()) await this.ready();
+    const { profiles, counters, claims } = query;
+    if (profiles.length + counters.length + claims.length === 0) {
+      return { profiles: new Map(), counters: new Map(), claims: new Map() };
     }
-    for (const c of query.claims) {
-      const args = [JSON.stringify(c.holder), now, now + c.ttlMs, retention(c.ttlMs)];
-      p.push(evalsha(CLAIM, this.key(c.key, "claim"), args));
+    const keys: string[] = [];
+    const args: (string | number)[] = [profiles.length, counters.length, claims.length, now];
+    for (const key of profiles) keys.push(this.key(key, "profile"));
+    for (const spec of counters) {
+      keys.push(this.key(spec.key, "counter"));
+      args.push(oldestBucket(now, spec.windowMs), bucketOf(now, spec.windowMs));
     }
-    const replies = check(await this.runScripts(p));
+    for (const c of claims) {
+      keys.push(this.key(c.key, "claim"));
+      args.push(JSON.stringify(c.holder), now + c.ttlMs, retention(c.ttlMs));
+    }
+    const reply = (await this.evalScript(READ, keys, args)) as unknown[];
+    const snapshot: StateSnapshot = { profiles: new Map(), counters: new Map(), claims: new Map() };
     let i = 0;
-    const next = () => replies[i++]?.[1];
-    const profiles = new Map<string, Profile>();
-    for (const key of query.profiles) profiles.set(key, parseProfile(next() as Record<string, string> | null));
-    const counters = new Map<string, CounterRead>();
-    for (const spec of query.counters) {
-      const sums = (next() as (string | null)[] | null) ?? [];
-      let count = 0;
-      for (const s of sums) if (s !== null) count += Number(s);
-      counters.set(spec.key, { count, distinct: Number(next() ?? 0) });
+    for (const key of profiles) {
+      (snapshot.profiles as Map<string, Profile>).set(key, parseProfile(reply[i++] as string[] | undefined));
     }
-    const claims = new Map<string, ClaimRead>();
-    for (const c of query.claims) {
-      const [won, first] = next() as [number, string];
-      claims.set(c.key, { first: JSON.parse(first) as JsonObject, won: won === 1 });
+    for (const spec of counters) {
+      const [count, distinct] = (reply[i++] as [string, number] | undefined) ?? ["0", 0];
+      (snapshot.counters as Map<string, CounterRead>).set(spec.key, { count: Number(count), distinct });
     }
-    return { profiles, counters, claims };
+    for (const c of claims) {
+      const [won, first] = reply[i++] as [number, string];
+      (snapshot.claims as Map<string, ClaimRead>).set(c.key, {
+        first: JSON.parse(first) as JsonObject,
+        won: won === 1,
+      });
+    }
+    return snapshot;
   }
 
   async write(updates: readonly StateUpdate[], now: number): Promise<void> {
-    await this.ready();
+    if (!this.isReady()) await this.ready();
     if (updates.length === 0) return;
-    // Group by Redis key so each key gets one command, applied in the order given.
-    const profileOps = new Map<string, (string | number)[]>();
-    const counterOps = new Map<string, { oldest: number; ttl: number; args: (string | number)[] }>();
-    const members = new Map<string, { ttl: number; members: string[] }>();
-    const p: Command[] = [];
+    // Every key is sent once in KEYS; ops refer to it by its 1-based index.
+    const keys: string[] = [];
+    const slots = new Map<string, number>();
+    const slot = (key: string): number => {
+      let i = slots.get(key);
+      if (i === undefined) {
+        i = keys.push(key);
+        slots.set(key, i);
+      }
+      return i;
+    };
+    const args: (string | number)[] = [this.profileTtlMs];
     for (const u of updates) {
       switch (u.op) {
         case "see":
-        case "set": {
-          const key = this.key(u.profile, "profile");
-          let ops = profileOps.get(key);
-          if (!ops) {
-            ops = [];
-            profileOps.set(key, ops);
-          }
-          if (u.op === "see") ops.push("s", u.field, u.value, u.at, u.cap);
-          else ops.push("v", u.field, JSON.stringify(u.value));
+          args.push(OP.see, slot(this.key(u.profile, "profile")), u.field, u.value, u.at, u.cap);
           break;
-        }
-        case "incr": {
-          const key = this.key(u.counter, "counter");
-          const oldest = oldestBucket(u.at, u.windowMs);
-          let c = counterOps.get(key);
-          if (!c) {
-            c = { oldest, ttl: counterTtl(u.windowMs), args: [] };
-            counterOps.set(key, c);
-          }
-          c.oldest = Math.max(c.oldest, oldest);
-          c.args.push(bucketOf(u.at, u.windowMs), String(u.by));
+        case "set":
+          args.push(OP.set, slot(this.key(u.profile, "profile")), u.field, JSON.stringify(u.value));
           break;
-        }
-        case "distinct": {
-          const key = this.key(u.counter, "distinct", bucketOf(u.at, u.windowMs));
-          let m = members.get(key);
-          if (!m) {
-            m = { ttl: counterTtl(u.windowMs), members: [] };
-            members.set(key, m);
-          }
-          m.members.push(u.member);
+        case "incr":
+          args.push(
+            OP.incr,
+            slot(this.key(u.counter, "counter")),
+            counterTtl(u.windowMs),
+            oldestBucket(u.at, u.windowMs),
+            bucketOf(u.at, u.windowMs),
+            u.by,
+          );
           break;
-        }
+        case "distinct":
+          args.push(
+            OP.distinct,
+            slot(this.key(u.counter, "distinct", bucketOf(u.at, u.windowMs))),
+            counterTtl(u.windowMs),
+            u.member,
+          );
+          break;
         case "pending": {
           const expiresAt = u.record.at + u.ttlMs;
           const value = JSON.stringify({ e: expiresAt, r: u.record });
-          p.push(["set", this.key(u.id, "pending"), value, "PX", retention(expiresAt - now)]);
+          args.push(OP.pending, slot(this.key(u.id, "pending")), value, retention(expiresAt - now));
           break;
         }
       }
     }
-    for (const [key, ops] of profileOps) p.push(evalsha(PROFILE_WRITE, key, [this.profileTtlMs, ...ops]));
-    for (const [key, c] of counterOps) p.push(evalsha(COUNTER_INCR, key, [c.ttl, c.oldest, ...c.args]));
-    for (const [key, m] of members) p.push(["pfadd", key, ...m.members], ["pexpire", key, m.ttl]);
-    check(await this.runScripts(p));
+    await this.evalScript(WRITE, keys, args);
   }
 
   async getPending(id: string, now: number): Promise<PendingDecision | undefined> {
-    await this.ready();
-    const [reply] = check(await this.exec([["get", this.key(id, "pending")]]));
-    const raw = reply?.[1];
+    if (!this.isReady()) await this.ready();
+    this.roundTrips += 1;
+    let raw: string | null;
+    try {
+      raw = await this.redis.get(this.key(id, "pending"));
+    } catch (err) {
+      throw unavailable(`redis call failed: ${(err as Error).message}`, err);
+    }
     if (typeof raw !== "string") return undefined;
     const stored = JSON.parse(raw) as { e: number; r: PendingDecision };
     return stored.e > now ? stored.r : undefined;
@@ -258,27 +261,33 @@ export class RedisStateStore implements StateStore {
   }
 
   /**
-   * Sends a pipeline; commands whose script Redis no longer has (a restart or `SCRIPT FLUSH`) are
-   * re-sent once with their source. Only the failed scripts are re-sent, so nothing applies twice.
+   * Runs one script in one round trip. When Redis no longer has it (a restart or `SCRIPT FLUSH`)
+   * nothing ran, so it is sent once more with its source: one extra round trip, nothing applied twice.
    */
-  private async runScripts(commands: Command[]): Promise<Replies> {
-    const replies = await this.exec(commands);
-    const retry: number[] = [];
-    replies.forEach(([err], i) => {
-      if (err?.message.startsWith("NOSCRIPT")) retry.push(i);
-    });
-    if (retry.length === 0) return replies;
-    const again = retry.map((i) => {
-      const [, sha, ...rest] = commands[i] ?? [];
-      const source = SCRIPTS.find((s) => s.sha === sha)?.source ?? "";
-      return ["eval", source, ...rest];
-    });
-    const second = await this.exec(again);
-    retry.forEach((index, j) => {
-      replies[index] = second[j] ?? [new Error("missing reply"), null];
-    });
-    this.scriptsLoaded = true;
-    return replies;
+  private async evalScript(
+    s: RedisScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    this.roundTrips += 1;
+    try {
+      return await this.redis.call("evalsha", s.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err as Error).message?.startsWith("NOSCRIPT")) throw failed(err);
+    }
+    this.roundTrips += 1;
+    try {
+      const reply = await this.redis.call("eval", s.source, keys.length, ...keys, ...args);
+      this.scriptsLoaded = true;
+      return reply;
+    } catch (err) {
+      throw failed(err);
+    }
+  }
+
+  /** True when calls can go straight to Redis: connected, scripts loaded, store open. */
+  private isReady(): boolean {
+    return !this.closed && this.scriptsLoaded && this.redis.status === "ready";
   }
 
   private async exec(commands: Command[]): Promise<Replies> {
@@ -325,17 +334,6 @@ export class RedisStateStore implements StateStore {
   }
 }
 
-function evalsha(s: RedisScript, key: string, args: (string | number)[]): Command {
-  return ["evalsha", s.sha, 1, key, ...args];
-}
-
-/** The bucket indexes a read at `now` sums over, oldest first. */
-function windowBuckets(now: number, windowMs: number): number[] {
-  const out: number[] = [];
-  for (let b = oldestBucket(now, windowMs); b <= bucketOf(now, windowMs); b++) out.push(b);
-  return out;
-}
-
 /** A counter key lives for its window plus one bucket after its last write. */
 function counterTtl(windowMs: number): number {
   return Math.ceil(windowMs + windowMs / COUNTER_BUCKETS);
@@ -346,23 +344,35 @@ function retention(ms: number): number {
   return Math.max(1, Math.ceil(ms));
 }
 
-function parseProfile(hash: Record<string, string> | null): Profile {
+const CHAR_V = 0x76;
+const CHAR_S = 0x73;
+
+/** A profile from its hash as a flat `[field, value, …]` array (see `FIELD_SEP` for the layout). */
+function parseProfile(flat: readonly string[] | undefined): Profile {
   const p = emptyProfile();
-  if (!hash) return p;
-  for (const [field, raw] of Object.entries(hash)) {
-    const kind = field[0];
-    const sep = field.indexOf(FIELD_SEP, 2);
-    if (kind === "v") {
+  if (!flat) return p;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i] as string;
+    const raw = flat[i + 1] as string;
+    const kind = field.charCodeAt(0);
+    if (kind === CHAR_V) {
       p.values[field.slice(2)] = JSON.parse(raw) as JsonValue;
-    } else if (kind === "s" && sep > 0) {
+    } else if (kind === CHAR_S) {
+      const sep = field.indexOf(FIELD_SEP, 2);
+      if (sep < 0) continue;
       const name = field.slice(2, sep);
-      const [n, first, last] = raw.split(":").map(Number);
+      const a = raw.indexOf(":");
+      const b = raw.indexOf(":", a + 1);
       let set = p.sets[name];
       if (!set) {
         set = {};
         p.sets[name] = set;
       }
-      set[field.slice(sep + 1)] = { n: n ?? 0, first: first ?? 0, last: last ?? 0 };
+      set[field.slice(sep + 1)] = {
+        n: Number(raw.slice(0, a)),
+        first: Number(raw.slice(a + 1, b)),
+        last: Number(raw.slice(b + 1)),
+      };
     }
   }
   return p;
@@ -371,6 +381,11 @@ function parseProfile(hash: Record<string, string> | null): Profile {
 function check(replies: Replies): Replies {
   for (const [err] of replies) if (err) throw unavailable(`redis command failed: ${err.message}`, err);
   return replies;
+}
+
+/** A failed call: a connection problem, a timeout or an error reply. */
+function failed(err: unknown): SignalboxError<"STATE_UNAVAILABLE"> {
+  return unavailable(`redis call failed: ${(err as Error).message}`, err);
 }
 
 function unavailable(message: string, cause?: unknown): SignalboxError<"STATE_UNAVAILABLE"> {

@@ -20,7 +20,9 @@ import {
   type StateStore,
   type StateUpdate,
 } from "./port.js";
-import { applyToProfile } from "./profile-ops.js";
+import { ProfileCache } from "./profile-cache.js";
+import { ProfileDraft } from "./profile-draft.js";
+import { type QueuedBatch, SqliteWriteBatch } from "./sqlite-write-batch.js";
 
 export interface SqliteStateOptions {
   /** Database file; `:memory:` for a throwaway database. */
@@ -31,6 +33,10 @@ export interface SqliteStateOptions {
   pruneEveryMs?: number;
   /** Profiles not written for this long are pruned, like the Redis adapter's sliding TTL. Default 180 days. */
   profileRetentionMs?: number;
+  /** Parsed profiles kept in memory between reads and writes. Default 10,000; 0 turns the cache off. */
+  profileCacheSize?: number;
+  /** A batch is committed at once, before the event-loop turn ends, when this many updates and reads wait. Default 2,048. */
+  maxBatchItems?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -65,8 +71,11 @@ export class SqliteStateStore implements StateStore {
   private lastPruneAt = Number.NEGATIVE_INFINITY;
   private closed = false;
   private readonly stmt: ReturnType<typeof prepare>;
-  private readonly readTx: Database.Transaction<(query: StateQuery, now: number) => StateSnapshot>;
-  private readonly writeTx: Database.Transaction<(updates: readonly StateUpdate[], now: number) => void>;
+  private readonly batchTx: Database.Transaction<(batch: QueuedBatch) => StateSnapshot[]>;
+  private readonly batch: SqliteWriteBatch;
+  private readonly cache: ProfileCache;
+  /** `PRAGMA data_version` when the cache was last known right; it changes when another connection commits. */
+  private seenDataVersion = -1;
 
   constructor(options: SqliteStateOptions) {
     if (options.file !== ":memory:") mkdirSync(dirname(options.file), { recursive: true });
@@ -90,29 +99,48 @@ export class SqliteStateStore implements StateStore {
     this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
     this.profileRetentionMs = options.profileRetentionMs ?? 180 * DAY_MS;
     this.stmt = prepare(this.db);
-    this.readTx = this.db.transaction((query: StateQuery, now: number) => this.readRows(query, now));
-    this.writeTx = this.db.transaction((updates: readonly StateUpdate[], now: number) => this.writeRows(updates, now));
+    this.cache = new ProfileCache(options.profileCacheSize ?? 10_000);
+    this.batchTx = this.db.transaction((batch: QueuedBatch) => {
+      this.checkDataVersion();
+      const snapshots = batch.reads.map((r) => this.readRows(r.query, r.now));
+      this.writeBatch(batch.writes);
+      return snapshots;
+    });
+    this.batch = new SqliteWriteBatch((batch) => this.commitBatch(batch), {
+      ...(options.maxBatchItems !== undefined ? { maxItems: options.maxBatchItems } : {}),
+    });
   }
 
+  /** Joins the next group commit (see `write`); a claim it wins is committed before it resolves. */
   async read(query: StateQuery, now: number): Promise<StateSnapshot> {
-    return this.readSync(query, now);
+    this.assertOpen();
+    return this.batch.read(query, now);
   }
 
-  /** Synchronous read; a read that claims takes the write lock up front so two processes cannot both win. */
+  /** Synchronous read in its own transaction, after any calls still queued. */
   readSync(query: StateQuery, now: number): StateSnapshot {
     this.assertOpen();
-    return query.claims.length > 0 ? this.readTx.immediate(query, now) : this.readTx(query, now);
+    this.batch.flush();
+    const [snapshot] = this.commitBatch({ reads: [{ query, now }], writes: [] });
+    if (!snapshot) throw new Error("state read returned no snapshot");
+    return snapshot;
   }
 
+  /**
+   * Queues the updates for the next group commit (once per event-loop turn, or sooner when many
+   * wait) and resolves when their batch has committed: from then on they are as durable as any
+   * commit. A failed batch rejects every write in it and applies none of them.
+   */
   async write(updates: readonly StateUpdate[], now: number): Promise<void> {
-    this.writeSync(updates, now);
+    this.assertOpen();
+    return this.batch.write(updates, now);
   }
 
-  /** Synchronous write of every update in one immediate transaction. */
+  /** Synchronous write in its own immediate transaction, after any writes still queued. */
   writeSync(updates: readonly StateUpdate[], now: number): void {
     this.assertOpen();
-    if (updates.length > 0) this.writeTx.immediate(updates, now);
-    if (Math.abs(now - this.lastPruneAt) >= this.pruneEveryMs) this.prune(now);
+    this.batch.flush();
+    this.commitBatch({ reads: [], writes: [{ updates, now }] });
   }
 
   async getPending(id: string, now: number): Promise<PendingDecision | undefined> {
@@ -128,16 +156,8 @@ export class SqliteStateStore implements StateStore {
   /** Deletes expired counters, members, claims, pending decisions and long-unwritten profiles. */
   prune(now: number): void {
     this.assertOpen();
-    this.lastPruneAt = now;
-    this.db
-      .transaction(() => {
-        this.stmt.pruneCounters.run(now);
-        this.stmt.pruneDistinct.run(now);
-        this.stmt.pruneClaims.run(now);
-        this.stmt.prunePending.run(now);
-        this.stmt.pruneProfiles.run(now - this.profileRetentionMs);
-      })
-      .immediate();
+    this.batch.flush();
+    this.db.transaction(() => this.pruneRows(now)).immediate();
   }
 
   /** The durability settings in force, for diagnostics: `synchronous` 1 is NORMAL, 2 is FULL. */
@@ -151,8 +171,57 @@ export class SqliteStateStore implements StateStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Queued writes are committed (or rejected) before the connection goes.
+    this.batch.flush();
     this.closed = true;
+    this.cache.clear();
     this.db.close();
+  }
+
+  /** Profiles held parsed in memory, for diagnostics and tests. */
+  cachedProfiles(): number {
+    return this.cache.size;
+  }
+
+  /**
+   * Serves a batch in one transaction: reads first, then writes in order. A batch that claims or
+   * writes takes the write lock up front (`BEGIN IMMEDIATE`), so two processes cannot both win a
+   * claim. On failure nothing is applied and the cache is dropped.
+   */
+  private commitBatch(batch: QueuedBatch): StateSnapshot[] {
+    const writes = batch.writes.some(
+      (w) => w.updates.length > 0 || Math.abs(w.now - this.lastPruneAt) >= this.pruneEveryMs,
+    );
+    const claims = batch.reads.some((r) => r.query.claims.length > 0);
+    if (!writes && batch.reads.length === 0) return [];
+    const lastPruneAt = this.lastPruneAt;
+    try {
+      return writes || claims ? this.batchTx.immediate(batch) : this.batchTx(batch);
+    } catch (err) {
+      // Profiles drafted in the failed transaction may already be in the cache.
+      this.cache.clear();
+      this.lastPruneAt = lastPruneAt;
+      throw err;
+    }
+  }
+
+  /** Drops the cache when another connection (another process) has committed since we last looked. */
+  private checkDataVersion(): void {
+    const version = this.stmt.dataVersion.get() as number;
+    if (version !== this.seenDataVersion) {
+      this.cache.clear();
+      this.seenDataVersion = version;
+    }
+  }
+
+  private pruneRows(now: number): void {
+    this.lastPruneAt = now;
+    this.stmt.pruneCounters.run(now);
+    this.stmt.pruneDistinct.run(now);
+    this.stmt.pruneClaims.run(now);
+    this.stmt.prunePending.run(now);
+    // Pruned profiles must read as empty again; a prune that removed none keeps the cache.
+    if (this.stmt.pruneProfiles.run(now - this.profileRetentionMs).changes > 0) this.cache.clear();
   }
 
   private readRows(query: StateQuery, now: number): StateSnapshot {
@@ -178,42 +247,67 @@ export class SqliteStateStore implements StateStore {
     return { first: spec.holder, won: true };
   }
 
-  private writeRows(updates: readonly StateUpdate[], now: number): void {
-    // Profiles are read-modify-written once per write: load each on first touch, store each at the end.
-    const touched = new Map<string, Profile>();
-    for (const u of updates) {
-      switch (u.op) {
-        case "see":
-        case "set": {
-          let p = touched.get(u.profile);
-          if (!p) {
-            p = this.loadProfile(u.profile) ?? emptyProfile();
-            touched.set(u.profile, p);
+  /**
+   * Applies a batch in arrival order, as if each write ran alone: each touched profile is drafted
+   * once and stored once (at the end, or before a prune), and a prune falls where it would have run.
+   */
+  private writeBatch(batch: QueuedBatch["writes"]): void {
+    let drafts = new Map<string, ProfileDraft>();
+    for (const { updates, now } of batch) {
+      for (const u of updates) {
+        switch (u.op) {
+          case "see":
+          case "set": {
+            let d = drafts.get(u.profile);
+            if (!d) {
+              d = new ProfileDraft(this.loadProfile(u.profile) ?? emptyProfile(), now);
+              drafts.set(u.profile, d);
+            }
+            d.touchedAt = now;
+            d.apply(u);
+            break;
           }
-          applyToProfile(p, u);
-          break;
+          case "incr": {
+            const b = bucketOf(u.at, u.windowMs);
+            this.stmt.incr.run(u.counter, b, u.by, bucketExpiry(b, u.windowMs));
+            break;
+          }
+          case "distinct": {
+            const b = bucketOf(u.at, u.windowMs);
+            this.stmt.addMember.run(u.counter, b, u.member, bucketExpiry(b, u.windowMs));
+            break;
+          }
+          case "pending":
+            this.stmt.putPending.run(u.id, JSON.stringify(u.record), u.record.at + u.ttlMs);
+            break;
         }
-        case "incr": {
-          const b = bucketOf(u.at, u.windowMs);
-          this.stmt.incr.run(u.counter, b, u.by, bucketExpiry(b, u.windowMs));
-          break;
-        }
-        case "distinct": {
-          const b = bucketOf(u.at, u.windowMs);
-          this.stmt.addMember.run(u.counter, b, u.member, bucketExpiry(b, u.windowMs));
-          break;
-        }
-        case "pending":
-          this.stmt.putPending.run(u.id, JSON.stringify(u.record), u.record.at + u.ttlMs);
-          break;
+      }
+      if (Math.abs(now - this.lastPruneAt) >= this.pruneEveryMs) {
+        this.storeDrafts(drafts);
+        drafts = new Map();
+        this.pruneRows(now);
       }
     }
-    for (const [key, p] of touched) this.stmt.putProfile.run(key, JSON.stringify(p), now);
+    this.storeDrafts(drafts);
   }
 
+  /** Serialises each drafted profile once and makes it the cached version (dropped again if the transaction fails). */
+  private storeDrafts(drafts: ReadonlyMap<string, ProfileDraft>): void {
+    for (const [key, d] of drafts) {
+      this.stmt.putProfile.run(key, JSON.stringify(d.profile), d.touchedAt);
+      this.cache.set(key, d.profile);
+    }
+  }
+
+  /** The committed profile, from the cache or parsed from its row (and then cached); must run inside a transaction. */
   private loadProfile(key: string): Profile | undefined {
+    const cached = this.cache.get(key);
+    if (cached) return cached;
     const row = this.stmt.getProfile.get(key) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Profile) : undefined;
+    if (!row) return undefined;
+    const p = JSON.parse(row.doc) as Profile;
+    this.cache.set(key, p);
+    return p;
   }
 
   private assertOpen(): void {
@@ -229,6 +323,7 @@ function bucketExpiry(bucket: number, windowMs: number): number {
 
 function prepare(db: Database.Database) {
   return {
+    dataVersion: db.prepare("PRAGMA data_version").pluck(),
     getProfile: db.prepare("SELECT doc FROM profiles WHERE key = ?"),
     putProfile: db.prepare(
       "INSERT INTO profiles (key, doc, touched_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET doc = excluded.doc, touched_at = excluded.touched_at",

@@ -21,6 +21,23 @@ import { datasetDir } from "./datasets-dir.js";
 
 const DIR = datasetDir("lanl-cyber1", Object.values(LANL_FILES));
 
+/** When U737's two unlabelled red-team service tickets happen: second 1,089,603. */
+const TICKETS_TIME = new Date(LANL_EPOCH_MS + 1_089_603_000).toISOString();
+
+/** Accounts whose first request in the replay is a red-team line: no history before the attacker. */
+function coldAccounts(replayed: LanlReplay): Set<string> {
+  const firstIsAttack = new Map<string, boolean>();
+  for (const e of replayed.events) if (!firstIsAttack.has(e.subject)) firstIsAttack.set(e.subject, e.attack);
+  return new Set([...firstIsAttack].filter(([, attack]) => attack).map(([subject]) => subject));
+}
+
+/** The raw line an event's origin (`file:line`) names. */
+function rawLine(dir: string, origin: string): string {
+  const at = origin.lastIndexOf(":");
+  const lines = readFileSync(join(dir, origin.slice(0, at)), "utf8").split("\n");
+  return lines[Number(origin.slice(at + 1)) - 1] ?? "";
+}
+
 describe("LANL mapping", () => {
   it("maps a red-team network logon to a login of a person from a device to a computer", () => {
     const event = parseLanlAuthLine("150885,U620@DOM1,U620@DOM1,C17693,C1003,NTLM,Network,LogOn,Success", "t:1");
@@ -128,12 +145,15 @@ describe.skipIf(DIR === undefined)("LANL red team replayed through the default p
     const sampleAccounts = new Set(sample.map((e) => e.subject));
     expect(accounts.size).toBe(104);
     expect([...accounts].filter((a) => sampleAccounts.has(a))).toHaveLength(22);
-    // For the others, the first request ever seen is a red-team logon, scored as a first-seen identity.
-    const firstIsAttack = new Map<string, boolean>();
-    for (const e of result.events) if (!firstIsAttack.has(e.subject)) firstIsAttack.set(e.subject, e.attack);
-    const firstSeen = [...accounts].filter((a) => firstIsAttack.get(a) === true);
-    expect(firstSeen).toHaveLength(82);
-    expect(attack.filter((e) => e.score === 3.8 && e.detectors.join() === "new_device")).toHaveLength(82);
+    // For the others, the first request ever seen is a red-team logon: a first-seen identity.
+    expect(coldAccounts(result).size).toBe(82);
+    // Their red-team lines carry the first-seen finding as long as nothing is learned for them; no
+    // line of the other 22 accounts carries it.
+    const coldLines = attack.filter((e) => coldAccounts(result).has(e.subject));
+    expect(coldLines).toHaveLength(975);
+    const firstSeenLines = attack.filter((e) => e.codes.includes("first_seen_identity"));
+    expect(firstSeenLines).toHaveLength(920);
+    expect(firstSeenLines.every((e) => coldAccounts(result).has(e.subject))).toBe(true);
     // The most distinct computers one red-team account reaches within any 10 minutes.
     const byAccount = new Map<string, { t: number; computer: string }[]>();
     for (const e of attack) {
@@ -151,8 +171,8 @@ describe.skipIf(DIR === undefined)("LANL red team replayed through the default p
     // The two extracted lines without a label: U737's service tickets at second 1,089,603.
     const unlabelled = result.events.filter((e) => !e.attack && e.origin.startsWith(LANL_FILES.redTeamAuth));
     expect(unlabelled.map((e) => [e.subject, e.action, e.time])).toEqual([
-      ["user:U737@DOM1", "service_ticket", new Date(LANL_EPOCH_MS + 1_089_603_000).toISOString()],
-      ["user:U737@DOM1", "service_ticket", new Date(LANL_EPOCH_MS + 1_089_603_000).toISOString()],
+      ["user:U737@DOM1", "service_ticket", TICKETS_TIME],
+      ["user:U737@DOM1", "service_ticket", TICKETS_TIME],
     ]);
   });
 
@@ -169,55 +189,143 @@ describe.skipIf(DIR === undefined)("LANL red team replayed through the default p
     expect(times.every((t, i) => i === 0 || t >= (times[i - 1] ?? 0))).toBe(true);
   });
 
-  it("routes none of the 701 red-team events off the fast path, nor any benign request", () => {
-    expect(result.redTeamEvents.filter((e) => e.offFastPath > 0)).toHaveLength(0);
-    expect(result.attack.byPath.allow).toBe(1_890);
-    expect(result.legitimate.offFastPath).toBe(0);
-    // Nothing asked anyone anything, so no outcome was fed back.
-    expect(result.events.filter((e) => e.outcome !== undefined)).toHaveLength(0);
+  it("steps up 404 of the 701 red-team events, all through the cold-start rule on accounts with no history", () => {
+    expect(result.redTeamEvents.filter((e) => e.offFastPath > 0)).toHaveLength(404);
+    expect(result.attack.byPath).toMatchObject({ allow: 975, step_up: 915 });
+    expect(result.attack.offFastPath).toBe(915);
+    const attack = result.events.filter((e) => e.attack);
+    const cold = coldAccounts(result);
+    // By event: 420 belong to the 82 accounts first seen through the red team, 404 of them stepped
+    // up (the other 16 are U737's, see below); the 281 events of the other 22 accounts all pass.
+    const userOf = (key: string) => `user:${key.split(",")[1]}`;
+    const coldEvents = result.redTeamEvents.filter((e) => cold.has(userOf(e.key)));
+    expect(coldEvents).toHaveLength(420);
+    const passed = coldEvents.filter((e) => e.offFastPath === 0);
+    expect(passed).toHaveLength(16);
+    expect(passed.every((e) => userOf(e.key) === "user:U737@DOM1")).toBe(true);
+    const warmEvents = result.redTeamEvents.filter((e) => !cold.has(userOf(e.key)));
+    expect(warmEvents).toHaveLength(281);
+    expect(warmEvents.every((e) => e.offFastPath === 0)).toBe(true);
+    const steppedUp = attack.filter((e) => e.controlPath === "step_up");
+    // Every one is the first-sign-in rule, on one of the 82 accounts whose first request was the red team's.
+    expect(steppedUp.every((e) => e.reasons.join() === "first_seen_identity" && cold.has(e.subject))).toBe(true);
+    expect(new Set(steppedUp.map((e) => e.subject)).size).toBe(82);
+    // The attacker fails every step-up, so nothing is learned and the next logon is first-seen again.
+    expect(steppedUp.every((e) => e.outcome === "step_up_failed")).toBe(true);
+    // Let through on those accounts: 5 failed logons, which the rule leaves alone, and U737's lines
+    // from the moment its two unlabelled service tickets (allowed, low risk) taught it a device.
+    const coldAllowed = attack.filter((e) => cold.has(e.subject) && e.controlPath === "allow");
+    expect(coldAllowed).toHaveLength(60);
+    const failed = coldAllowed.filter((e) => e.subject !== "user:U737@DOM1");
+    expect(failed.map((e) => rawLine(dir, e.origin).split(",")[8])).toEqual(["Fail", "Fail", "Fail", "Fail", "Fail"]);
+    const tickets = Date.parse(TICKETS_TIME);
+    const u737 = attack.filter((e) => e.subject === "user:U737@DOM1");
+    expect(u737.filter((e) => e.controlPath === "allow")).toHaveLength(55);
+    expect(u737.every((e) => (e.controlPath === "allow") === Date.parse(e.time) >= tickets)).toBe(true);
+    // The 22 accounts with a request in the benign sample: every red-team line allowed.
+    const warm = attack.filter((e) => !cold.has(e.subject));
+    expect(warm).toHaveLength(915);
+    expect(warm.every((e) => e.controlPath === "allow")).toBe(true);
   });
 
+  it("steps up each benign account's first successful sign-in once, and nothing else benign", () => {
+    const benign = result.events.filter((e) => !e.attack);
+    expect(result.legitimate.byPath).toMatchObject({ allow: 8_788, step_up: 653 });
+    expect(result.legitimate.offFastPath).toBe(653);
+    const steppedUp = benign.filter((e) => e.controlPath === "step_up");
+    expect(steppedUp.every((e) => e.reasons.join() === "first_seen_identity" && e.outcome === "step_up_passed")).toBe(
+      true,
+    );
+    expect(new Set(steppedUp.map((e) => e.subject)).size).toBe(653);
+    // No request reaches people-privileged, so its ladder plays no part in this replay.
+    expect(new Set(result.events.map((e) => e.segment))).toEqual(new Set(["people-login", "people-standard"]));
+  });
+
+  it("without the first-sign-in rule, no red-team event and no benign request leaves the fast path", async () => {
+    const text = readFileSync(DEFAULT_POLICY_FILE, "utf8");
+    const from = text.indexOf("      - id: first-sign-in");
+    const to = text.indexOf("      - id: mfa-bombing");
+    expect(from).toBeGreaterThan(0);
+    expect(to).toBeGreaterThan(from);
+    const policy = compilePolicy(text.slice(0, from) + text.slice(to), DEFAULT_POLICY_FILE, {
+      readFile: readFromDisk,
+    });
+    const without = await replayLanl({ dir, policy });
+    expect(without.redTeamEvents.filter((e) => e.offFastPath > 0)).toHaveLength(0);
+    expect(without.attack.byPath.allow).toBe(1_890);
+    expect(without.legitimate.offFastPath).toBe(0);
+    // The cold-start finding is still there, once per account: the first logon then teaches C17693.
+    expect(without.events.filter((e) => e.attack && e.codes.includes("first_seen_identity"))).toHaveLength(82);
+  }, 60_000);
+
   it("sees the red team only through new_device, atypical_hour and failed_login_velocity, all too weak alone", () => {
-    expect(result.attack.findings).toEqual({ new_device: 314, atypical_hour: 303, failed_login_velocity: 6 });
-    expect(result.legitimate.findings).toEqual({ new_device: 1_311, atypical_hour: 161, failed_login_velocity: 20 });
+    expect(result.attack.findings).toEqual({ new_device: 1_152, atypical_hour: 263, failed_login_velocity: 6 });
+    expect(result.legitimate.findings).toEqual({ new_device: 1_312, atypical_hour: 161, failed_login_velocity: 20 });
     const attack = result.events.filter((e) => e.attack);
+    // C17693 and the other red-team computers as a new device of an account with history.
+    expect(attack.filter((e) => e.codes.includes("new_device"))).toHaveLength(232);
     expect(new Set(attack.map((e) => e.segment))).toEqual(new Set(["people-login"]));
     expect(Math.max(...attack.map((e) => e.score))).toBe(25);
-    // 220 red-team lines reach the medium band: allowed, but what they show is not learned.
-    expect(attack.filter((e) => e.band === "medium")).toHaveLength(220);
-    expect(attack.filter((e) => e.band === "medium").every((e) => e.detectors.includes("atypical_hour"))).toBe(true);
+    // 214 red-team lines reach the medium band: allowed, but what they show is not learned.
+    const medium = attack.filter((e) => e.band === "medium");
+    expect(medium).toHaveLength(214);
+    expect(medium.every((e) => e.detectors.includes("atypical_hour") && e.controlPath === "allow")).toBe(true);
+    expect(medium.some((e) => coldAccounts(result).has(e.subject))).toBe(false);
+    expect(attack.some((e) => e.detectors.includes("rate_anomaly"))).toBe(false);
   });
 
   it("reading network logons as access lets lateral_movement speak, on benign accounts only", async () => {
     const access = await replayLanl({ dir, networkLogons: "access" });
     expect(access.attack.offFastPath).toBe(0);
     expect(access.attack.findings.lateral_movement).toBeUndefined();
+    // The red team's network logons are no longer sign-ins, so the first-sign-in rule never sees them.
+    expect(new Set(access.events.filter((e) => e.attack).map((e) => e.segment))).toEqual(new Set(["people-standard"]));
     expect(access.legitimate.findings.lateral_movement).toBe(76);
-    expect(access.legitimate.byPath.step_up).toBe(76);
+    const steppedUp = access.events.filter((e) => !e.attack && e.controlPath === "step_up");
+    expect(steppedUp).toHaveLength(113);
+    expect(steppedUp.filter((e) => e.reasons.includes("lateral_movement"))).toHaveLength(76);
+    expect(steppedUp.filter((e) => e.reasons.join() === "first_seen_identity")).toHaveLength(37);
     const subjects = new Set(
       access.events.filter((e) => e.detectors.includes("lateral_movement")).map((e) => e.subject),
     );
     expect(subjects.size).toBe(7);
+    expect(
+      access.events.filter((e) => e.subject === "user:U66@DOM1" && e.detectors.includes("lateral_movement")),
+    ).toHaveLength(60);
+    const firstSignIns = steppedUp.filter((e) => e.reasons.join() === "first_seen_identity");
+    expect(new Set(firstSignIns.map((e) => e.subject)).size).toBe(37);
   }, 60_000);
 
-  it("a candidate policy stepping people's logins up at 25 catches 80 events at the cost of 4 benign step-ups", async () => {
+  it("a candidate policy stepping people's logins up at 25 adds 79 events of accounts with history, at 4 benign step-ups", async () => {
     const text = readFileSync(DEFAULT_POLICY_FILE, "utf8");
     const candidateText = text.replace("- { at: 40, path: step_up }", "- { at: 25, path: step_up }");
     expect(candidateText).not.toBe(text);
     const policy = compilePolicy(candidateText, DEFAULT_POLICY_FILE, { readFile: readFromDisk });
     const candidate = await replayLanl({ dir, policy });
-    expect(candidate.redTeamEvents.filter((e) => e.offFastPath > 0)).toHaveLength(80);
-    expect(candidate.attack.byPath.step_up).toBe(220);
-    expect(candidate.legitimate.byPath.step_up).toBe(4);
-    expect(
-      new Set(candidate.events.filter((e) => !e.attack && e.controlPath === "step_up").map((e) => e.subject)).size,
-    ).toBe(3);
-    expect(
-      new Set(candidate.events.filter((e) => e.attack && e.controlPath === "step_up").map((e) => e.subject)).size,
-    ).toBe(9);
+    const off = (r: LanlReplay) => new Set(r.redTeamEvents.filter((e) => e.offFastPath > 0).map((e) => e.key));
+    const before = off(result);
+    const after = off(candidate);
+    // Everything the default policy stepped up is still stepped up; 79 events are added.
+    expect([...before].every((k) => after.has(k))).toBe(true);
+    expect(after.size).toBe(483);
+    expect(after.size - before.size).toBe(79);
+    // The ladder step-ups (not the first-sign-in rule): all on the 22 accounts with sample history.
+    const byLadder = candidate.events.filter(
+      (e) => e.controlPath === "step_up" && !e.reasons.includes("first_seen_identity"),
+    );
+    const attackByLadder = byLadder.filter((e) => e.attack);
+    const benignByLadder = byLadder.filter((e) => !e.attack);
+    expect(attackByLadder).toHaveLength(214);
+    expect(attackByLadder.every((e) => e.reasons.join() === "new_device,atypical_hour")).toBe(true);
+    expect(attackByLadder.some((e) => coldAccounts(candidate).has(e.subject))).toBe(false);
+    expect(new Set(attackByLadder.map((e) => e.subject)).size).toBe(8);
+    expect(benignByLadder).toHaveLength(4);
+    expect(new Set(benignByLadder.map((e) => e.subject)).size).toBe(3);
+    expect(candidate.attack.byPath.step_up).toBe(915 + 214);
+    expect(candidate.legitimate.byPath.step_up).toBe(653 + 4);
     // The attacker fails every step-up and the owners pass theirs.
     const outcomes = candidate.events.filter((e) => e.outcome !== undefined);
     expect(outcomes.every((e) => e.outcome === (e.attack ? "step_up_failed" : "step_up_passed"))).toBe(true);
-    expect(outcomes).toHaveLength(224);
+    expect(outcomes).toHaveLength(1_129 + 657);
   }, 60_000);
 });

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inTimeOrder } from "../../src/datasets/labelled-request.js";
+import { inTimeOrder, type LabelledRequest } from "../../src/datasets/labelled-request.js";
 import { loadM365Spray, M365_SPRAY_FILES, m365RequestOf, parseM365Record } from "../../src/datasets/m365-spray.js";
 import { type M365Replay, replayM365 } from "../../src/datasets/m365-spray-replay.js";
 import { replay } from "../../src/datasets/replay.js";
@@ -123,8 +123,8 @@ describe.skipIf(DIR === undefined)("M365 password spray replayed through the def
   });
 
   it("throttles the spray from its sixth attempt on each address", () => {
-    expect(result.attack.byPath).toMatchObject({ allow: 10, throttle: 6 });
-    expect(result.attack.offFastPath).toBe(6);
+    expect(result.attack.byPath).toMatchObject({ allow: 9, throttle: 6, step_up: 1 });
+    expect(result.attack.offFastPath).toBe(7);
     const throttled = result.events.filter((e) => e.controlPath === "throttle");
     expect(throttled.every((e) => e.detectors.includes("password_spray") && e.reasons.includes("password_spray"))).toBe(
       true,
@@ -138,20 +138,68 @@ describe.skipIf(DIR === undefined)("M365 password spray replayed through the def
       "o365spray_default.json:5",
     ]);
     expect(result.attack.findings).toEqual({ new_device: 16, device_posture: 16, password_spray: 6 });
+    // Every request is a first-seen identity: failures never teach, and the one success is stepped up and failed.
+    expect(result.events.every((e) => e.codes.includes("first_seen_identity"))).toBe(true);
   });
 
-  it("lets the spray's successful login through: in recorded order it is only the fourth attempt", () => {
+  it("steps the spray's successful login up as a first sign-in: the spray itself is not seen at its fourth attempt", () => {
     const success = result.events.filter((e) => e.origin === "o365spray_reporting.json:2");
     expect(success).toHaveLength(1);
     expect(success[0]).toMatchObject({
       subject: "user:Henrietta@contoso.onmicrosoft.com",
-      controlPath: "allow",
+      controlPath: "step_up",
+      outcome: "step_up_failed",
       band: "medium",
       score: 33.8,
       detectors: ["new_device", "device_posture"],
+      reasons: ["first_seen_identity"],
     });
     expect(result.events.findIndex((e) => e.origin === "o365spray_reporting.json:2")).toBe(3);
-    expect(result.attack.byPath.step_up).toBe(0);
+    expect(result.attack.byPath.step_up).toBe(1);
+  });
+
+  it("with one earlier sign-in of Henrietta's on record, the success passes from her client and steps up from another", async () => {
+    // A constructed history, not part of the recording: one sign-in three days before, passed with
+    // MFA, without an address, from the success's own client or from a different browser.
+    const data = await loadM365Spray({ dir, files: ["o365spray_reporting.json"] });
+    const success = data.requests.find((r) => r.request.context?.authn?.result === "success");
+    if (!success) throw new Error("no successful sign-in in o365spray_reporting.json");
+    const earlier = (userAgent: string | undefined): LabelledRequest => {
+      const { ip: _ip, ...context } = success.request.context ?? {};
+      return {
+        request: {
+          ...success.request,
+          context: { ...context, time: "2023-07-20T09:00:00.000Z", ...(userAgent ? { user_agent: userAgent } : {}) },
+        },
+        attack: false,
+        origin: "constructed:1",
+      };
+    };
+    const runWith = async (history: LabelledRequest) => {
+      const engine = createEngine({
+        policy: await loadPolicy(),
+        state: new MemoryStateStore(),
+        eventTime: "request",
+        enricher,
+      });
+      try {
+        const report = await replay(engine, [history, ...data.requests]);
+        expect(report.events[0]).toMatchObject({ controlPath: "step_up", outcome: "step_up_passed" });
+        return report.events.find((e) => e.origin === "o365spray_reporting.json:2");
+      } finally {
+        await engine.close();
+      }
+    };
+    expect(await runWith(earlier(undefined))).toMatchObject({
+      controlPath: "allow",
+      score: 30,
+      detectors: ["device_posture"],
+    });
+    const safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/16.5 Safari/605.1.15";
+    const other = await runWith(earlier(safari));
+    expect(other).toMatchObject({ controlPath: "step_up", score: 45, detectors: ["new_device", "device_posture"] });
+    expect(other?.codes).toContain("new_device");
+    expect(other?.reasons).not.toContain("first_seen_identity");
   });
 
   it("steps the successful login up when it comes last within its second, and the attacker fails", async () => {
@@ -173,7 +221,9 @@ describe.skipIf(DIR === undefined)("M365 password spray replayed through the def
         controlPath: "step_up",
         outcome: "step_up_failed",
       });
-      expect(last?.reasons).toContain("password_spray_success");
+      // The spray rule, which does not depend on history, and the cold-start rule both ask for it.
+      expect(last?.reasons).toEqual(["password_spray_success", "first_seen_identity"]);
+      expect(last?.codes).toContain("password_spray");
     } finally {
       await engine.close();
     }

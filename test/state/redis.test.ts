@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSignalboxError } from "../../src/errors/signalbox-error.js";
+import type { StateUpdate } from "../../src/state/port.js";
 import { RedisStateStore } from "../../src/state/redis.js";
 import { runStateConformance } from "./conformance.js";
 
@@ -36,15 +37,23 @@ if (!up) {
   console.warn(`\n*** SKIPPING the Redis state tests: no Redis at '${URL}' ***\n`);
 }
 
+/** Every key matching a pattern: a full SCAN, since one SCAN call may return only some of them. */
+async function keysMatching(admin: Redis, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await admin.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== "0");
+  return out;
+}
+
 /** Deletes every key of this run (SCAN + DEL by prefix). */
 async function cleanup(): Promise<void> {
   const admin = new Redis(URL);
-  let cursor = "0";
-  do {
-    const [next, keys] = await admin.scan(cursor, "MATCH", `${RUN}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await admin.del(...keys);
-  } while (cursor !== "0");
+  const keys = await keysMatching(admin, `${RUN}:*`);
+  for (let i = 0; i < keys.length; i += 500) await admin.del(...keys.slice(i, i + 500));
   admin.disconnect();
 }
 
@@ -143,7 +152,7 @@ describe.skipIf(!up)("redis", () => {
         T0,
       );
       await s.read({ profiles: [], counters: [], claims: [{ key: "jti:ttl", holder: { a: 1 }, ttlMs: 30_000 }] }, T0);
-      const [, keys] = await admin.scan("0", "MATCH", `${prefix}*`, "COUNT", 1000);
+      const keys = await keysMatching(admin, `${prefix}*`);
       expect(keys.length).toBe(5);
       const ttls = Object.fromEntries(
         await Promise.all(keys.map(async (k) => [k.slice(k.lastIndexOf(":") + 1), await admin.pttl(k)])),
@@ -159,6 +168,25 @@ describe.skipIf(!up)("redis", () => {
       expect(ttls.d).toBeLessThanOrEqual(120_000);
       const hll = keys.find((k) => k.includes(":h:"));
       expect(hll && (await admin.pttl(hll))).toBeGreaterThan(600_000);
+      await s.close();
+    });
+
+    it("evicts by cap within a field whose name holds glob characters, leaving other fields alone", async () => {
+      const s = await makeStore();
+      const field = "dev*[x]?\\";
+      const updates: StateUpdate[] = [
+        { op: "see", profile: "user:glob", field: "dev", value: "keep", at: T0, cap: 1 },
+        { op: "see", profile: "user:glob", field: "devX[x]?\\", value: "other", at: T0, cap: 1 },
+      ];
+      for (let i = 0; i < 5; i++) {
+        updates.push({ op: "see", profile: "user:glob", field, value: `v${i}`, at: T0 + i, cap: 3 });
+      }
+      await s.write(updates, T0 + 10);
+      const snap = await s.read({ profiles: ["user:glob"], counters: [], claims: [] }, T0 + 10);
+      const sets = snap.profiles.get("user:glob")?.sets ?? {};
+      expect(Object.keys(sets[field] ?? {}).sort()).toEqual(["v2", "v3", "v4"]);
+      expect(Object.keys(sets.dev ?? {})).toEqual(["keep"]);
+      expect(Object.keys(sets["devX[x]?\\"] ?? {})).toEqual(["other"]);
       await s.close();
     });
 
