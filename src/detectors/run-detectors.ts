@@ -27,6 +27,18 @@ export interface DetectionResult {
   readonly failed: string[];
 }
 
+/**
+ * `{ ...f, detector, contribution: 0 }`, written as a loop: on Node 20 an object spread followed by
+ * more members cost microseconds per finding.
+ */
+function asFinding(f: DetectorFinding, detector: string): Finding {
+  const out: Record<string, unknown> = {};
+  for (const key in f) if (Object.hasOwn(f, key)) out[key] = f[key as keyof DetectorFinding];
+  out.detector = detector;
+  out.contribution = 0;
+  return out as unknown as Finding;
+}
+
 /** Runs detection; a throwing detector yields an error finding, never an exception. */
 export function detect(runs: readonly DetectorRun[], view: StateView): DetectionResult {
   const findings: Finding[] = [];
@@ -49,7 +61,7 @@ export function detect(runs: readonly DetectorRun[], view: StateView): Detection
       });
       continue;
     }
-    if (f) findings.push({ ...f, detector: r.detector.id, contribution: 0 });
+    if (f) findings.push(asFinding(f, r.detector.id));
   }
   return { findings, failed };
 }

@@ -43,7 +43,8 @@ export const tokenReplayDetector: Detector = {
   },
 
   applies(ctx) {
-    return presented(ctx).length > 0;
+    const c = ctx.request.context;
+    return isId(c?.token?.jti) || isId(c?.session?.id);
   },
 
   needs(ctx, needs) {
@@ -65,7 +66,23 @@ export const tokenReplayDetector: Detector = {
 };
 
 /** The ids this request presents, each with the claim key and how long the first holder is kept. */
-function presented(ctx: DetectorContext): Presented[] {
+function isId(v: unknown): boolean {
+  return typeof v === "string" && v !== "";
+}
+
+// `needs` and `detect` of one request ask in turn; the context is immutable, so the answer is too.
+let lastContext: DetectorContext | undefined;
+let lastPresented: readonly Presented[] = [];
+
+function presented(ctx: DetectorContext): readonly Presented[] {
+  if (ctx !== lastContext) {
+    lastPresented = presentedBy(ctx);
+    lastContext = ctx;
+  }
+  return lastPresented;
+}
+
+function presentedBy(ctx: DetectorContext): Presented[] {
   const out: Presented[] = [];
   const c = ctx.request.context;
   const jti = c?.token?.jti;

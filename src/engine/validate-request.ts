@@ -81,6 +81,17 @@ function isValidRequest(body: unknown): body is AccessRequest {
 }
 
 /**
+ * `{ ...entity, properties: {} }`, written as a loop: on Node 20 an object spread followed by another
+ * member cost microseconds, as much as the rest of an authorization decision.
+ */
+function withEmptyProperties<T extends object>(entity: T): T {
+  const out: Record<string, unknown> = {};
+  for (const key in entity) if (Object.hasOwn(entity, key)) out[key] = entity[key];
+  out.properties = EMPTY;
+  return out as T;
+}
+
+/**
  * Returns the request with absent `properties` and `context` normalised to empty objects, or throws
  * `INVALID_REQUEST` listing every problem.
  */
@@ -93,9 +104,9 @@ export function validateRequest(body: unknown): AccessRequest {
   const b = body as AccessRequest;
   if (b.subject.properties && b.action.properties && b.resource.properties && b.context) return b;
   return {
-    subject: b.subject.properties ? b.subject : { ...b.subject, properties: EMPTY },
-    action: b.action.properties ? b.action : { ...b.action, properties: EMPTY },
-    resource: b.resource.properties ? b.resource : { ...b.resource, properties: EMPTY },
+    subject: b.subject.properties ? b.subject : withEmptyProperties(b.subject),
+    action: b.action.properties ? b.action : withEmptyProperties(b.action),
+    resource: b.resource.properties ? b.resource : withEmptyProperties(b.resource),
     context: b.context ?? (EMPTY as RequestContext),
   };
 }

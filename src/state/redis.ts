@@ -105,8 +105,7 @@ export class RedisStateStore implements StateStore {
       return { profiles: new Map(), counters: new Map(), claims: new Map() };
     }
     const keys: string[] = [];
-    const args: (string | number)[] = [profiles.length, counters.length, claims.length, now];
-    for (const key of profiles) keys.push(this.key(key, "profile"));
+    const args: (string | number)[] = [counters.length, claims.length, now];
     for (const spec of counters) {
       keys.push(this.key(spec.key, "counter"));
       args.push(oldestBucket(now, spec.windowMs), bucketOf(now, spec.windowMs));
@@ -115,18 +114,32 @@ export class RedisStateStore implements StateStore {
       keys.push(this.key(c.key, "claim"));
       args.push(JSON.stringify(c.holder), now + c.ttlMs, retention(c.ttlMs));
     }
-    const reply = (await this.evalScript(READ, keys, args)) as unknown[];
+    // One round trip: a plain HGETALL per profile (cheapest for Redis) and, when there are counters
+    // or claims, one script for all of them.
+    const commands: Command[] = profiles.map((key) => ["hgetall", this.key(key, "profile")]);
+    const scripted = keys.length > 0;
+    if (scripted) commands.push(["evalsha", READ.sha, keys.length, ...keys, ...args]);
+    const replies = await this.exec(commands);
+    const last = replies[replies.length - 1];
+    if (scripted && last?.[0]?.message.startsWith("NOSCRIPT")) {
+      // Nothing of the script ran (so no claim was taken): run it again with its source.
+      last[1] = await this.evalScript(READ, keys, args, true);
+      last[0] = null;
+    }
+    check(replies);
     const snapshot: StateSnapshot = { profiles: new Map(), counters: new Map(), claims: new Map() };
     let i = 0;
     for (const key of profiles) {
-      (snapshot.profiles as Map<string, Profile>).set(key, parseProfile(reply[i++] as string[] | undefined));
+      (snapshot.profiles as Map<string, Profile>).set(key, parseProfile(replies[i++]?.[1] as StoredHash | null));
     }
+    const scriptReply = (scripted ? last?.[1] : []) as unknown[];
+    let j = 0;
     for (const spec of counters) {
-      const [count, distinct] = (reply[i++] as [string, number] | undefined) ?? ["0", 0];
+      const [count, distinct] = (scriptReply[j++] as [string, number] | undefined) ?? ["0", 0];
       (snapshot.counters as Map<string, CounterRead>).set(spec.key, { count: Number(count), distinct });
     }
     for (const c of claims) {
-      const [won, first] = reply[i++] as [number, string];
+      const [won, first] = scriptReply[j++] as [number, string];
       (snapshot.claims as Map<string, ClaimRead>).set(c.key, {
         first: JSON.parse(first) as JsonObject,
         won: won === 1,
@@ -347,35 +360,43 @@ function retention(ms: number): number {
 const CHAR_V = 0x76;
 const CHAR_S = 0x73;
 
-/** A profile from its hash as a flat `[field, value, …]` array (see `FIELD_SEP` for the layout). */
-function parseProfile(flat: readonly string[] | undefined): Profile {
+/** A profile hash as ioredis hands it over: an object (its `hgetall` reply transform) or a flat array. */
+type StoredHash = Record<string, string> | readonly string[];
+
+/** A profile from its stored hash (see `FIELD_SEP` for the layout). */
+function parseProfile(hash: StoredHash | null | undefined): Profile {
   const p = emptyProfile();
-  if (!flat) return p;
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const field = flat[i] as string;
-    const raw = flat[i + 1] as string;
-    const kind = field.charCodeAt(0);
-    if (kind === CHAR_V) {
-      p.values[field.slice(2)] = JSON.parse(raw) as JsonValue;
-    } else if (kind === CHAR_S) {
-      const sep = field.indexOf(FIELD_SEP, 2);
-      if (sep < 0) continue;
-      const name = field.slice(2, sep);
-      const a = raw.indexOf(":");
-      const b = raw.indexOf(":", a + 1);
-      let set = p.sets[name];
-      if (!set) {
-        set = {};
-        p.sets[name] = set;
-      }
-      set[field.slice(sep + 1)] = {
-        n: Number(raw.slice(0, a)),
-        first: Number(raw.slice(a + 1, b)),
-        last: Number(raw.slice(b + 1)),
-      };
-    }
+  if (!hash) return p;
+  if (Array.isArray(hash)) {
+    for (let i = 0; i + 1 < hash.length; i += 2) addField(p, hash[i] as string, hash[i + 1] as string);
+  } else {
+    const h = hash as Record<string, string>;
+    for (const field in h) addField(p, field, h[field] as string);
   }
   return p;
+}
+
+function addField(p: Profile, field: string, raw: string): void {
+  const kind = field.charCodeAt(0);
+  if (kind === CHAR_V) {
+    p.values[field.slice(2)] = JSON.parse(raw) as JsonValue;
+  } else if (kind === CHAR_S) {
+    const sep = field.indexOf(FIELD_SEP, 2);
+    if (sep < 0) return;
+    const name = field.slice(2, sep);
+    const a = raw.indexOf(":");
+    const b = raw.indexOf(":", a + 1);
+    let set = p.sets[name];
+    if (!set) {
+      set = {};
+      p.sets[name] = set;
+    }
+    set[field.slice(sep + 1)] = {
+      n: Number(raw.slice(0, a)),
+      first: Number(raw.slice(a + 1, b)),
+      last: Number(raw.slice(b + 1)),
+    };
+  }
 }
 
 function check(replies: Replies): Replies {

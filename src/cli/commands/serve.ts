@@ -47,9 +47,11 @@ export function registerServeCommand(program: Command, io: CliIO): void {
       };
       const config = loadConfig({ flags: cleaned, env: process.env });
       const service = await startService(config);
-      io.out(`signalbox listening on ${service.url}`);
-      if (service.grpcPort !== undefined) io.out(`signalbox gRPC ext_authz on port ${service.grpcPort}`);
+      // The listening line comes last: scripts and tests wait for it, and everything said before it
+      // is then already on the stream.
       if (config.apiKeys.length === 0) io.out("no API keys configured: every call is accepted");
+      if (service.grpcPort !== undefined) io.out(`signalbox gRPC ext_authz on port ${service.grpcPort}`);
+      io.out(`signalbox listening on ${service.url}`);
       await closeOnSignals(() => service.close(), service.app.log);
     });
 }
