@@ -45,10 +45,9 @@ export const READ = script(
 local nc, nk = tonumber(ARGV[1]), tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 local out = {}
-local np = 0
 local a = 4
 for i = 1, nc do
-  local key = KEYS[np + i]
+  local key = KEYS[i]
   local oldest, newest = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   a = a + 2
   local fields, hlls = {}, {}
@@ -75,11 +74,11 @@ for i = 1, nc do
     end
     distinct = redis.call("PFCOUNT", unpack(present))
   end
-  out[np + i] = { string.format("%.17g", count), distinct }
+  out[i] = { string.format("%.17g", count), distinct }
 end
 
 for i = 1, nk do
-  local key = KEYS[np + nc + i]
+  local key = KEYS[nc + i]
   local holder, expiresAt, ttl = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   a = a + 3
   local first = nil
@@ -89,10 +88,10 @@ for i = 1, nk do
     if sep and tonumber(string.sub(cur, 1, sep - 1)) > now then first = string.sub(cur, sep + 1) end
   end
   if first then
-    out[np + nc + i] = { 0, first }
+    out[nc + i] = { 0, first }
   else
     redis.call("SET", key, expiresAt .. "|" .. holder, "PX", ttl)
-    out[np + nc + i] = { 1, holder }
+    out[nc + i] = { 1, holder }
   end
 end
 return out
