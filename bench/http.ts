@@ -2,6 +2,9 @@
  * HTTP throughput of the decision service against a bare Fastify echo server on the same machine,
  * both driven by wrk (`wrk -t1 -c50 -d10s --latency`) with a realistic AuthZEN login body.
  * Run alone with `npx tsx bench/http.ts`; needs `wrk` on the PATH (Debian: `apt-get install wrk`).
+ * `npx tsx bench/http.ts --stages` separates the costs: the server alone (memory state, audit off,
+ * PEP enrichment), then SQLite audit, SQLite state and database enrichment added one at a time.
+ * With `SIGNALBOX_BENCH_HTTP_CPU_PROF=<dir>` every server child writes a V8 CPU profile there.
  */
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -14,6 +17,30 @@ import type { BenchResult } from "./result.js";
 const THIS_FILE = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.SIGNALBOX_BENCH_HTTP_SECONDS ?? 10);
 const CONNECTIONS = 50;
+const CPU_PROF_DIR = process.env.SIGNALBOX_BENCH_HTTP_CPU_PROF;
+
+/** What a service child overrides in the default configuration. */
+interface Stage {
+  readonly name: string;
+  readonly state?: string;
+  readonly audit?: string;
+  readonly enrichment?: "databases" | "pep";
+}
+
+const FULL_STAGE: Stage = { name: "http signalbox POST /access/v1/evaluation" };
+
+/** The cost separation: each stage adds one store or the enrichment to the one before. */
+const STAGES: readonly Stage[] = [
+  {
+    name: "http signalbox server only (memory state, audit off, pep)",
+    state: "memory:",
+    audit: "off",
+    enrichment: "pep",
+  },
+  { name: "http signalbox + SQLite audit", state: "memory:", enrichment: "pep" },
+  { name: "http signalbox + SQLite state", enrichment: "pep" },
+  { name: "http signalbox + database enrichment (default)" },
+];
 
 /** A wrk script POSTing AuthZEN login evaluations for 1,000 users from 250 addresses. */
 const WRK_SCRIPT = `
@@ -63,10 +90,14 @@ function runWrk(url: string, script: string): WrkFigures {
 }
 
 /** Starts this file as a child in server mode and resolves with the URL it prints. */
-function startChild(kind: "signalbox" | "echo", dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", THIS_FILE, "--serve", kind, dataDir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+function startChild(
+  kind: "signalbox" | "echo",
+  dataDir: string,
+  stage?: Stage,
+): Promise<{ url: string; child: ChildProcess }> {
+  const profile = CPU_PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF_DIR] : [];
+  const args = [...profile, "--import", "tsx", THIS_FILE, "--serve", kind, dataDir, JSON.stringify(stage ?? {})];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start within 60 s`)), 60_000);
@@ -93,11 +124,35 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function benchHttp(): Promise<BenchResult[]> {
+async function measureService(dir: string, script: string, stage: Stage): Promise<WrkFigures> {
+  const service = await startChild("signalbox", join(dir, String(Math.random()).slice(2)), stage);
+  try {
+    return runWrk(`${service.url}/access/v1/evaluation`, script);
+  } finally {
+    await stopChild(service.child);
+  }
+}
+
+function serviceRow(stage: Stage, figures: WrkFigures, echo: WrkFigures): BenchResult {
+  const ratio = figures.requestsPerSec / echo.requestsPerSec;
+  const setup =
+    stage === FULL_STAGE
+      ? "default policy, SQLite state and audit, database enrichment"
+      : `state ${stage.state ?? "SQLite"}, audit ${stage.audit ?? "SQLite"}, enrichment ${stage.enrichment ?? "databases"}`;
+  return {
+    name: stage.name,
+    opsPerSec: Math.round(figures.requestsPerSec),
+    p50Us: Math.round(figures.p50Us),
+    p99Us: Math.round(figures.p99Us),
+    note: `${(ratio * 100).toFixed(0)}% of the echo baseline; ${setup}, log level warn; non-2xx ${figures.non2xx}`,
+  };
+}
+
+/** The echo baseline, then the service once per stage (by default only with the default stores). */
+export async function benchHttp(stages: readonly Stage[] = [FULL_STAGE]): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), "signalbox-bench-http-"));
   const script = join(dir, "authzen-login.lua");
   writeFileSync(script, WRK_SCRIPT);
-  const results: BenchResult[] = [];
   try {
     const echo = await startChild("echo", dir);
     let echoFigures: WrkFigures;
@@ -106,37 +161,24 @@ export async function benchHttp(): Promise<BenchResult[]> {
     } finally {
       await stopChild(echo.child);
     }
-    const service = await startChild("signalbox", dir);
-    let sbFigures: WrkFigures;
-    try {
-      sbFigures = runWrk(`${service.url}/access/v1/evaluation`, script);
-    } finally {
-      await stopChild(service.child);
-    }
-    const ratio = sbFigures.requestsPerSec / echoFigures.requestsPerSec;
-    const load = `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s on loopback, same machine`;
-    results.push({
-      name: "http fastify echo (baseline)",
-      opsPerSec: Math.round(echoFigures.requestsPerSec),
-      p50Us: Math.round(echoFigures.p50Us),
-      p99Us: Math.round(echoFigures.p99Us),
-      note: load,
-    });
-    results.push({
-      name: "http signalbox POST /access/v1/evaluation",
-      opsPerSec: Math.round(sbFigures.requestsPerSec),
-      p50Us: Math.round(sbFigures.p50Us),
-      p99Us: Math.round(sbFigures.p99Us),
-      note: `${(ratio * 100).toFixed(0)}% of the echo baseline; default policy, SQLite state and audit, database enrichment, log level warn; non-2xx ${sbFigures.non2xx}`,
-    });
+    const results: BenchResult[] = [
+      {
+        name: "http fastify echo (baseline)",
+        opsPerSec: Math.round(echoFigures.requestsPerSec),
+        p50Us: Math.round(echoFigures.p50Us),
+        p99Us: Math.round(echoFigures.p99Us),
+        note: `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s on loopback, same machine`,
+      },
+    ];
+    for (const stage of stages) results.push(serviceRow(stage, await measureService(dir, script, stage), echoFigures));
+    return results;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return results;
 }
 
 /** Child mode: one server, printing `READY <url>`, stopping on SIGTERM. */
-async function serveChild(kind: string, dataDir: string): Promise<void> {
+async function serveChild(kind: string, dataDir: string, stage: Stage): Promise<void> {
   if (kind === "echo") {
     const { default: Fastify } = await import("fastify");
     const app = Fastify({ logger: false });
@@ -154,6 +196,9 @@ async function serveChild(kind: string, dataDir: string): Promise<void> {
     port: 0,
     dataDir: join(dataDir, "data"),
     logLevel: "warn" as const,
+    ...(stage.state === undefined ? {} : { state: stage.state }),
+    ...(stage.audit === undefined ? {} : { audit: stage.audit }),
+    ...(stage.enrichment === undefined ? {} : { enrichment: stage.enrichment }),
   };
   const service = await startService(config, { watch: false });
   process.stdout.write(`READY ${service.url}\n`);
@@ -163,9 +208,11 @@ async function serveChild(kind: string, dataDir: string): Promise<void> {
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
   const serveAt = process.argv.indexOf("--serve");
   if (serveAt >= 0) {
-    await serveChild(process.argv[serveAt + 1] ?? "", process.argv[serveAt + 2] ?? tmpdir());
+    const stage = JSON.parse(process.argv[serveAt + 3] ?? "{}") as Stage;
+    await serveChild(process.argv[serveAt + 1] ?? "", process.argv[serveAt + 2] ?? tmpdir(), stage);
   } else {
-    for (const r of await benchHttp()) {
+    const stages = process.argv.includes("--stages") ? STAGES : [FULL_STAGE];
+    for (const r of await benchHttp(stages)) {
       process.stdout.write(
         `${r.name.padEnd(46)} ${String(r.opsPerSec).padStart(8)} req/s  p50 ${r.p50Us} µs  p99 ${r.p99Us} µs  ${r.note ?? ""}\n`,
       );

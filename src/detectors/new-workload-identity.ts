@@ -129,6 +129,7 @@ function presentedOf(ctx: DetectorContext): Presented {
   const spiffe = w?.spiffe_id;
   const runner = w?.runner_id;
   const attested = w?.attested === true;
-  if (isPresent(spiffe)) return isPresent(runner) ? { spiffeId: spiffe, runnerId: runner, attested } : { spiffeId: spiffe, attested };
+  if (isPresent(spiffe))
+    return isPresent(runner) ? { spiffeId: spiffe, runnerId: runner, attested } : { spiffeId: spiffe, attested };
   return isPresent(runner) ? { runnerId: runner, attested } : { attested };
 }

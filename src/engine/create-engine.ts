@@ -7,8 +7,8 @@
 import { performance } from "node:perf_hooks";
 import { AUDIT_OFF, type AuditTrail } from "../audit/port.js";
 import type { Detector } from "../detectors/detector.js";
-import { EMPTY_SNAPSHOT } from "../detectors/state-plan.js";
 import { ALL_DETECTORS } from "../detectors/registry.js";
+import { EMPTY_SNAPSHOT } from "../detectors/state-plan.js";
 import { type Enricher, type Enrichment, PEP_ONLY_ENRICHER } from "../enrich/enrichment.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
 import type { Decision } from "../model/decision.js";

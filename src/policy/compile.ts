@@ -13,6 +13,7 @@ import { ALWAYS, type ConditionScope, compileCondition } from "./condition.js";
 import { KNOWN_DETECTOR_IDS } from "./detector-ids.js";
 import { isPathSettingName, PATH_SETTING_NAMES, PATH_SETTINGS } from "./path-settings.js";
 import { type Entries, PolicySource, suggestion, type YamlNode } from "./policy-source.js";
+import type { SearchCollection, SearchSettings } from "./search.js";
 
 /** The format version this compiler reads. */
 export const POLICY_FORMAT = "policy/v1";
@@ -24,7 +25,18 @@ export interface CompileOptions {
   knownDetectors?: readonly string[];
 }
 
-const TOP_KEYS = ["signalbox", "id", "revision", "description", "bands", "entities", "detectors", "paths", "segments"];
+const TOP_KEYS = [
+  "signalbox",
+  "id",
+  "revision",
+  "description",
+  "bands",
+  "entities",
+  "search",
+  "detectors",
+  "paths",
+  "segments",
+];
 const SEGMENT_KEYS = [
   "name",
   "description",
@@ -124,6 +136,7 @@ class PolicyCompiler {
     const description = this.optionalString(top, "description", "description") ?? "";
     const bands = this.bands(top.get("bands")?.value);
     const entities = this.entities(top.get("entities")?.value);
+    const search = this.search(top.get("search")?.value, entities);
     const detectorParams = this.detectorParams(top.get("detectors")?.value);
     const policyPaths = this.pathSettings(top.get("paths")?.value, "paths");
     const segments = this.segments(top.get("segments"), doc.contents as YamlNode, policyPaths);
@@ -138,6 +151,7 @@ class PolicyCompiler {
       segments,
       entities,
       detectorParams,
+      ...(search ? { search } : {}),
     });
   }
 
@@ -209,6 +223,44 @@ class PolicyCompiler {
       return {};
     }
     return data as Record<string, JsonValue>;
+  }
+
+  /** The `search:` section: AuthZEN types mapped to entity collections that exist, and action names. */
+  search(node: YamlNode, entities: Record<string, JsonValue>): SearchSettings | undefined {
+    if (node === undefined) return undefined;
+    const e = this.src.entries(node, "search", ["subjects", "resources", "actions"]);
+    if (!e) return undefined;
+    const types = (key: "subjects" | "resources"): Record<string, SearchCollection> => {
+      const out: Record<string, SearchCollection> = {};
+      const entry = e.get(key);
+      const map = entry ? this.src.anyEntries(entry.value, `search.${key}`) : undefined;
+      for (const [type, { value }] of map ?? []) {
+        const where = `search.${key}.${type}`;
+        const long = this.src.deref(value);
+        const fields = isMap(long) ? this.src.entries(long, where, ["entities", "properties"]) : undefined;
+        const name = fields
+          ? this.required(fields, "entities", long, (n) => this.src.string(n, `${where}.entities`), where)
+          : this.src.string(value, where);
+        const propertiesEntry = fields?.get("properties");
+        const properties = propertiesEntry ? this.src.string(propertiesEntry.value, `${where}.properties`) : undefined;
+        if (name === undefined) continue;
+        const data = entities[name];
+        if (data === null || typeof data !== "object" || Array.isArray(data)) {
+          this.src.at(value, `${where}: the entities file has no collection "${name}" (a map of entities by id)`);
+          continue;
+        }
+        out[type] = properties === undefined ? { entities: name } : { entities: name, properties };
+      }
+      return out;
+    };
+    const actions: string[] = [];
+    const actionsEntry = e.get("actions");
+    const items = actionsEntry ? this.src.items(actionsEntry.value, "search.actions") : undefined;
+    for (const [i, item] of (items ?? []).entries()) {
+      const name = this.src.string(item, `search.actions[${i}]`);
+      if (name !== undefined && !actions.includes(name)) actions.push(name);
+    }
+    return { subjects: types("subjects"), resources: types("resources"), actions };
   }
 
   detectorParams(node: YamlNode): Record<string, Record<string, JsonValue>> {

@@ -4,6 +4,7 @@ import type { BandBounds } from "../model/band.js";
 import type { ControlPath } from "../model/control-path.js";
 import type { Reason } from "../model/decision.js";
 import type { JsonObject, JsonValue } from "../model/request.js";
+import type { SearchSettings } from "./search.js";
 
 /** Variables a condition is evaluated against. */
 export interface ConditionVars {
@@ -79,4 +80,6 @@ export interface CompiledPolicy {
   readonly entities: Readonly<Record<string, JsonValue>>;
   /** Parameter overrides per detector id, including `points`. */
   readonly detectorParams: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
+  /** Which entity collections the AuthZEN search endpoints draw candidates from; absent: no search. */
+  readonly search?: SearchSettings;
 }
