@@ -168,9 +168,21 @@ export class MemoryStateStore implements StateStore {
     for (const [b, n] of c.buckets) if (b >= oldest && b <= newest) count += n;
     let distinct = 0;
     if (c.distinct.size > 0) {
-      const members = new Set<string>();
-      for (const [b, s] of c.distinct) if (b >= oldest && b <= newest) for (const m of s) members.add(m);
-      distinct = members.size;
+      // One bucket in the window (the common case for short bursts): its size is the answer.
+      let only: Set<string> | undefined;
+      let inWindow = 0;
+      for (const [b, s] of c.distinct) {
+        if (b >= oldest && b <= newest) {
+          inWindow++;
+          only = s;
+        }
+      }
+      if (inWindow === 1 && only) distinct = only.size;
+      else if (inWindow > 1) {
+        const members = new Set<string>();
+        for (const [b, s] of c.distinct) if (b >= oldest && b <= newest) for (const m of s) members.add(m);
+        distinct = members.size;
+      }
     }
     return { count, distinct };
   }
