@@ -11,6 +11,7 @@ import { registerApiKeyAuth } from "./api-key-auth.js";
 import { registerEvaluationRoute } from "./authzen/evaluation-route.js";
 import { registerEvaluationsRoute } from "./authzen/evaluations-route.js";
 import { registerMetadataRoute } from "./authzen/metadata-route.js";
+import { registerSearchRoute } from "./authzen/search-route.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerJsonBody } from "./json-body.js";
 import { createServiceMetrics, registerHttpMetrics } from "./metrics.js";
@@ -116,6 +117,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     await registerOpenApi(scope, options.version ?? "0.0.0");
     registerEvaluationRoute(scope, runtime);
     registerEvaluationsRoute(scope, runtime, config.minimalBatch);
+    registerSearchRoute(scope, runtime, "subject");
+    registerSearchRoute(scope, runtime, "resource");
+    registerSearchRoute(scope, runtime, "action");
     registerMetadataRoute(scope);
     registerDecideRoute(scope, runtime);
     registerDecisionListRoute(scope, runtime);

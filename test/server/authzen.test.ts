@@ -327,6 +327,9 @@ describe("GET /.well-known/authzen-configuration", () => {
       policy_decision_point: "http://pdp.example.com:8700",
       access_evaluation_endpoint: "http://pdp.example.com:8700/access/v1/evaluation",
       access_evaluations_endpoint: "http://pdp.example.com:8700/access/v1/evaluations",
+      search_subject_endpoint: "http://pdp.example.com:8700/access/v1/search/subject",
+      search_resource_endpoint: "http://pdp.example.com:8700/access/v1/search/resource",
+      search_action_endpoint: "http://pdp.example.com:8700/access/v1/search/action",
       capabilities: [],
       supported_obligations: ["step-up", "session_termination", "notification", "custom"],
     });
