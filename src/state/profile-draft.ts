@@ -2,6 +2,7 @@
 
 import type { JsonValue } from "../model/request.js";
 import type { Profile, SeenStats, StateUpdate } from "./port.js";
+import { evictLeastRecent } from "./profile-ops.js";
 
 type ProfileUpdate = Extract<StateUpdate, { op: "see" } | { op: "set" }>;
 
@@ -50,32 +51,6 @@ export class ProfileDraft {
     this.profile.sets[field] = copy;
     this.sizes.set(field, Object.keys(copy).length);
     return copy;
-  }
-}
-
-/**
- * Evicts the `howMany` values seen least recently; ties go to the value that comes first in the
- * set's key order, as the stable sort in `applyToProfile` does. The common case (one over the cap
- * on a 2,000-value population set) is a linear scan instead of a sort.
- */
-function evictLeastRecent(set: Record<string, SeenStats>, howMany: number): void {
-  if (howMany === 1) {
-    let victim: string | undefined;
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const key in set) {
-      const last = (set[key] as SeenStats).last;
-      if (last < oldest) {
-        oldest = last;
-        victim = key;
-      }
-    }
-    if (victim !== undefined) delete set[victim];
-    return;
-  }
-  const byAge = Object.entries(set).sort((a, b) => a[1].last - b[1].last);
-  for (let i = 0; i < howMany; i++) {
-    const victim = byAge[i];
-    if (victim) delete set[victim[0]];
   }
 }
 

@@ -11,6 +11,8 @@ import {
   certificationCases,
   conformanceDataPresent,
   interopCases,
+  pagedSearchCase,
+  searchInteropCases,
 } from "./runner.js";
 
 const EXAMPLES = resolve(import.meta.dirname, "..", "..", "examples");
@@ -75,3 +77,23 @@ suite(
     trustProxy: true,
   },
 );
+suite("AuthZEN search interop (subject 60, resource 18, action 120) and IdP (6)", "authzen-search/policy.yaml", () => [
+  ...searchInteropCases(AUTHZEN_FILES.searchSubject, "subject search", "subject"),
+  ...searchInteropCases(AUTHZEN_FILES.searchResource, "resource search", "resource"),
+  ...searchInteropCases(AUTHZEN_FILES.searchAction, "action search", "action"),
+  ...searchInteropCases(AUTHZEN_FILES.idp, "IdP resource search", "resource"),
+  pagedSearchCase("subject search pages add up", "subject", {
+    subject: { type: "user" },
+    action: { name: "view" },
+    resource: { type: "record", id: "101" },
+  }),
+  pagedSearchCase("resource search pages add up", "resource", {
+    subject: { type: "user", id: "dan" },
+    action: { name: "edit" },
+    resource: { type: "record" },
+  }),
+  pagedSearchCase("action search pages add up", "action", {
+    subject: { type: "user", id: "alice" },
+    resource: { type: "record", id: "101" },
+  }),
+]);

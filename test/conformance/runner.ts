@@ -1,7 +1,8 @@
 /**
  * Signalbox's own AuthZEN conformance runner: reads the interop and certification case files and
  * checks a PDP over real HTTP the way the official harnesses do (verbatim `Authorization` header,
- * fixed default paths), comparing decisions semantically and batches also exactly.
+ * fixed default paths), comparing decisions semantically and batches also exactly, and search
+ * results after sorting them as the search-demo runner does.
  */
 
 import { existsSync, readFileSync } from "node:fs";
@@ -15,6 +16,10 @@ export const AUTHZEN_FILES = {
   todo01: "interop/authzen-todo-backend/test/decisions-authorization-api-1_0-01.json",
   gateway: "interop/authzen-api-gateways/test-harness/test/decisions.json",
   certification: "derived/certification-cases.json",
+  searchSubject: "interop/authzen-search-demo/test-harness/src/subject/results.json",
+  searchResource: "interop/authzen-search-demo/test-harness/src/resource/results.json",
+  searchAction: "interop/authzen-search-demo/test-harness/src/action/results.json",
+  idp: "interop/authzen-idp/test-harness/src/results.json",
 } as const;
 
 export function conformanceDataPresent(): boolean {
@@ -176,7 +181,7 @@ function statusCase(name: string, path: string, body: string, status: number, he
   } satisfies ConformanceCase;
 }
 
-/** The certification scenario's decision, error, batch, header and discovery cases (search is not implemented). */
+/** The certification scenario's decision, error, batch, search, header and discovery cases. */
 export function certificationCases(): ConformanceCase[] {
   const data = readJson(AUTHZEN_FILES.certification) as {
     evaluation: CertCase[];
@@ -232,7 +237,7 @@ export function certificationCases(): ConformanceCase[] {
       });
     }
   }
-  cases.push(...headerCases(), ...discoveryCases());
+  cases.push(...certificationSearchCases(), ...headerCases(), ...discoveryCases());
   return cases;
 }
 
@@ -305,4 +310,183 @@ function discoveryCases(): ConformanceCase[] {
       },
     },
   ];
+}
+
+export type SearchEndpoint = "subject" | "resource" | "action";
+type SearchResult = Record<string, unknown>;
+
+const searchPath = (endpoint: SearchEndpoint) => `/access/v1/search/${endpoint}`;
+
+/**
+ * The search-demo runner's order: by `type` then `id`, or by `name`, after dropping null values.
+ * Ids must be strings, as the runner's `localeCompare` throws on anything else.
+ */
+function sortedResults(results: readonly unknown[]): SearchResult[] | string {
+  const out: SearchResult[] = [];
+  for (const r of results) {
+    if (typeof r !== "object" || r === null) return `a result that is not an object: ${JSON.stringify(r)}`;
+    const entry = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null));
+    for (const k of ["type", "id", "name"]) {
+      if (k in entry && typeof entry[k] !== "string") return `result ${JSON.stringify(r)}: "${k}" is not a string`;
+    }
+    out.push(entry);
+  }
+  const key = (r: SearchResult) => `${String(r.type ?? "")}\u0000${String(r.id ?? "")}\u0000${String(r.name ?? "")}`;
+  return out.sort((a, b) => key(a).localeCompare(key(b)));
+}
+
+async function searchResults(
+  baseUrl: string,
+  endpoint: SearchEndpoint,
+  request: unknown,
+  headers?: Record<string, string>,
+): Promise<{ res: HttpAnswer; results: SearchResult[] } | string> {
+  const res = await post(baseUrl, searchPath(endpoint), JSON.stringify(request), headers);
+  if (res.status !== 200) return `status ${res.status}: ${res.text}`;
+  if (!(res.headers.get("content-type") ?? "").startsWith("application/json")) return "not application/json";
+  const results = (res.json as { results?: unknown } | undefined)?.results;
+  if (!Array.isArray(results)) return `no results array in ${res.text}`;
+  const sorted = sortedResults(results);
+  return typeof sorted === "string" ? sorted : { res, results: sorted };
+}
+
+/** A search whose sorted results must equal the expected ones exactly: extra results fail. */
+function exactSearchCase(name: string, endpoint: SearchEndpoint, request: unknown, expected: unknown[]) {
+  return {
+    name,
+    async run(baseUrl: string) {
+      const got = await searchResults(baseUrl, endpoint, request);
+      if (typeof got === "string") return got;
+      const want = sortedResults(expected);
+      if (typeof want === "string") return `bad expectation: ${want}`;
+      const [a, b] = [JSON.stringify(got.results), JSON.stringify(want)];
+      return a === b ? undefined : `results ${a}, expected ${b}`;
+    },
+  } satisfies ConformanceCase;
+}
+
+/**
+ * Walks a search one result per page and checks the pages add up to the unpaged answer, each page
+ * but the last naming a next token and the last naming "".
+ */
+export function pagedSearchCase(name: string, endpoint: SearchEndpoint, request: Record<string, unknown>) {
+  return {
+    name,
+    async run(baseUrl: string) {
+      const whole = await searchResults(baseUrl, endpoint, request);
+      if (typeof whole === "string") return whole;
+      const pages: SearchResult[] = [];
+      let token: string | undefined;
+      for (let n = 0; n <= whole.results.length + 1; n++) {
+        const page = token === undefined ? { limit: 1 } : { limit: 1, token };
+        const got = await searchResults(baseUrl, endpoint, { ...request, page });
+        if (typeof got === "string") return `page ${n}: ${got}`;
+        const next = (got.res.json as { page?: { next_token?: unknown } }).page?.next_token;
+        if (typeof next !== "string") return `page ${n}: no page.next_token string in ${got.res.text}`;
+        if (got.results.length > 1) return `page ${n}: ${got.results.length} results for limit 1`;
+        pages.push(...got.results);
+        if (next === "") {
+          const [a, b] = [JSON.stringify(sortedResults(pages)), JSON.stringify(whole.results)];
+          return a === b ? undefined : `pages ${a} differ from the unpaged ${b}`;
+        }
+        if (got.results.length === 0) return `page ${n}: an empty page that says more follow`;
+        token = next;
+      }
+      return "the pages never ended";
+    },
+  } satisfies ConformanceCase;
+}
+
+interface SearchFileCase {
+  request: Record<string, { type?: string; id?: string; name?: string }>;
+  expected: { results: unknown[] };
+}
+
+const describeSearch = (r: SearchFileCase["request"]) =>
+  `${r.subject?.id ?? r.subject?.type} ${r.action?.name ?? "?"} ${r.resource?.id ?? r.resource?.type}`;
+
+/** Every case of a search-demo results file (top-level `evaluation`) or the IdP file (`search`), compared by id. */
+export function searchInteropCases(file: string, label: string, endpoint: SearchEndpoint): ConformanceCase[] {
+  const data = readJson(file) as { evaluation?: SearchFileCase[]; search?: SearchFileCase[] };
+  return (data.evaluation ?? data.search ?? []).map((c, i) =>
+    exactSearchCase(
+      `${label} #${i} ${describeSearch(c.request)} → ${c.expected.results.length}`,
+      endpoint,
+      c.request,
+      c.expected.results,
+    ),
+  );
+}
+
+interface CertSearchCase {
+  id: string;
+  endpoint: SearchEndpoint;
+  request: Record<string, unknown>;
+  expect_status: number;
+  must_include?: SearchResult[];
+  expected_exact?: unknown;
+}
+
+/** The certification search cases: results that must be included, exact empty answers, and 400s. */
+function certificationSearchCases(): ConformanceCase[] {
+  const data = readJson(AUTHZEN_FILES.certification) as { search: CertSearchCase[] };
+  const cases: ConformanceCase[] = [];
+  for (const c of data.search) {
+    const name = `certification ${c.id} (${c.endpoint} search) → ${c.expect_status}`;
+    if (c.expect_status !== 200) {
+      cases.push(statusCase(name, searchPath(c.endpoint), JSON.stringify(c.request), c.expect_status));
+      continue;
+    }
+    cases.push({
+      name,
+      async run(baseUrl) {
+        const got = await searchResults(baseUrl, c.endpoint, c.request);
+        if (typeof got === "string") return got;
+        if (c.expected_exact !== undefined) {
+          return JSON.stringify(got.res.json) === JSON.stringify(c.expected_exact)
+            ? undefined
+            : `answer ${got.res.text}, expected exactly ${JSON.stringify(c.expected_exact)}`;
+        }
+        const searchedType = c.endpoint === "action" ? undefined : (c.request[c.endpoint] as { type: string }).type;
+        for (const r of got.results) {
+          if (c.endpoint === "action" ? typeof r.name !== "string" : r.type !== searchedType) {
+            return `result ${JSON.stringify(r)} is not of the searched-for kind`;
+          }
+        }
+        const keyOf = (r: SearchResult) => JSON.stringify([r.type, r.id, r.name]);
+        const have = new Set(got.results.map(keyOf));
+        const missing = (c.must_include ?? []).filter((r) => !have.has(keyOf(r)));
+        if (missing.length > 0) return `missing ${JSON.stringify(missing)} in ${got.res.text}`;
+        const page = (got.res.json as { page?: unknown }).page;
+        if (page !== undefined) {
+          if (typeof page !== "object" || page === null) return "page is not an object";
+          const next = (page as { next_token?: unknown }).next_token;
+          if (next !== undefined && typeof next !== "string") return "page.next_token is not a string";
+        }
+        return undefined;
+      },
+    });
+  }
+  cases.push(
+    {
+      name: "certification c-4-5-2 a page token walks to an empty next_token",
+      async run(baseUrl) {
+        const base = {
+          subject: { type: "user" },
+          action: { name: "read" },
+          resource: { type: "record", id: "record-1" },
+        };
+        return pagedSearchCase("", "subject", base).run(baseUrl);
+      },
+    },
+    {
+      name: "certification c-2-5-1 X-Request-ID is echoed by search",
+      async run(baseUrl) {
+        const body = { subject: { type: "user", id: "alice" }, resource: { type: "record", id: "record-1" } };
+        const res = await post(baseUrl, searchPath("action"), JSON.stringify(body), { "x-request-id": "search-42" });
+        return res.headers.get("x-request-id") === "search-42" ? undefined : "X-Request-ID not echoed";
+      },
+    },
+  );
+  return cases;
 }
