@@ -25,12 +25,21 @@ interface Stage {
   readonly state?: string;
   readonly audit?: string;
   readonly enrichment?: "databases" | "pep";
+  /** Answer every request with one decision made at start-up: the HTTP layer alone, without the engine. */
+  readonly cannedDecision?: boolean;
 }
 
 const FULL_STAGE: Stage = { name: "http signalbox POST /access/v1/evaluation" };
 
 /** The cost separation: each stage adds one store or the enrichment to the one before. */
 const STAGES: readonly Stage[] = [
+  {
+    name: "http signalbox HTTP layer only (engine answer canned)",
+    state: "memory:",
+    audit: "off",
+    enrichment: "pep",
+    cannedDecision: true,
+  },
   {
     name: "http signalbox server only (memory state, audit off, pep)",
     state: "memory:",
@@ -138,7 +147,9 @@ function serviceRow(stage: Stage, figures: WrkFigures, echo: WrkFigures): BenchR
   const setup =
     stage === FULL_STAGE
       ? "default policy, SQLite state and audit, database enrichment"
-      : `state ${stage.state ?? "SQLite"}, audit ${stage.audit ?? "SQLite"}, enrichment ${stage.enrichment ?? "databases"}`;
+      : stage.cannedDecision
+        ? "every answer the same decision made at start-up (no engine work)"
+        : `state ${stage.state ?? "SQLite"}, audit ${stage.audit ?? "SQLite"}, enrichment ${stage.enrichment ?? "databases"}`;
   return {
     name: stage.name,
     opsPerSec: Math.round(figures.requestsPerSec),
@@ -201,6 +212,15 @@ async function serveChild(kind: string, dataDir: string, stage: Stage): Promise<
     ...(stage.enrichment === undefined ? {} : { enrichment: stage.enrichment }),
   };
   const service = await startService(config, { watch: false });
+  if (stage.cannedDecision) {
+    const engine = service.runtime.engine;
+    const canned = await engine.decide({
+      subject: { type: "user", id: "u1@example.com" },
+      action: { name: "login" },
+      resource: { type: "application", id: "portal" },
+    });
+    engine.decide = async () => canned;
+  }
   process.stdout.write(`READY ${service.url}\n`);
   process.once("SIGTERM", () => void service.close().then(() => process.exit(0)));
 }

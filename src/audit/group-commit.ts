@@ -8,6 +8,12 @@ export interface GroupCommitOptions {
   readonly maxBatch?: number;
   /** Commit a smaller batch after this many milliseconds. Default 2. */
   readonly maxDelayMs?: number;
+  /**
+   * When this many items wait, commit on the next turn of the event loop instead of waiting out
+   * `maxDelayMs`: enough callers are already there to share the commit, and the timer would only
+   * add latency to each of them. Default 8.
+   */
+  readonly deepQueue?: number;
   /** Most items held (waiting plus committing); further callers wait for room. Default 10 000. */
   readonly maxQueue?: number;
 }
@@ -23,11 +29,13 @@ export class GroupCommitQueue<T> {
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
   private readonly maxQueue: number;
+  private readonly deepQueue: number;
   private readonly waiting: Waiting<T>[] = [];
   private readonly roomWaiters: (() => void)[] = [];
   private inFlight = 0;
   private committing = false;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private idle: Promise<void> = Promise.resolve();
   private resolveIdle: (() => void) | undefined;
 
@@ -38,6 +46,7 @@ export class GroupCommitQueue<T> {
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
     this.maxDelayMs = Math.max(0, options.maxDelayMs ?? 2);
     this.maxQueue = Math.max(this.maxBatch, options.maxQueue ?? 10_000);
+    this.deepQueue = Math.max(1, Math.min(this.maxBatch, options.deepQueue ?? 8));
   }
 
   /** Items waiting or being committed, for metrics. */
@@ -58,21 +67,34 @@ export class GroupCommitQueue<T> {
 
   /** Commits everything queued so far; resolves when the queue is empty. */
   async flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.cancelWakeUps();
     if (this.waiting.length > 0 && !this.committing) void this.drain();
     await this.idle;
+  }
+
+  private cancelWakeUps(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private schedule(): void {
     if (this.committing) return;
     if (this.waiting.length >= this.maxBatch) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
+      this.cancelWakeUps();
       void this.drain();
-    } else if (this.timer === undefined) {
+    } else if (this.waiting.length >= this.deepQueue) {
+      // callers that arrive in this turn of the event loop still join the batch
+      if (this.immediate === undefined) {
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
+        this.immediate = setImmediate(() => {
+          this.immediate = undefined;
+          void this.drain();
+        });
+      }
+    } else if (this.timer === undefined && this.immediate === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.drain();
@@ -95,9 +117,13 @@ export class GroupCommitQueue<T> {
         }
         this.inFlight = 0;
         for (const wake of this.roomWaiters.splice(0)) wake();
-        // A partial batch waits for company unless it is the tail of a backlog.
-        if (this.waiting.length > 0 && this.waiting.length < this.maxBatch && this.timer === undefined) {
-          await new Promise<void>((resolve) => setTimeout(resolve, this.maxDelayMs));
+        // A partial batch waits for company (a short one for the timer, a deep one for this turn's
+        // callers only) unless it is the tail of a backlog.
+        const n = this.waiting.length;
+        if (n > 0 && n < this.maxBatch && this.timer === undefined && this.immediate === undefined) {
+          await new Promise<void>((resolve) =>
+            n >= this.deepQueue ? setImmediate(resolve) : setTimeout(resolve, this.maxDelayMs),
+          );
         }
       }
     } finally {

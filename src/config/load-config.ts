@@ -319,6 +319,13 @@ const OPTIONS = {
     fileKey: "logLevel",
     parse: oneOf<LogLevel>(LOG_LEVELS),
   },
+  logRequests: {
+    flag: "--log-requests",
+    flagKey: "logRequests",
+    env: "SIGNALBOX_LOG_REQUESTS",
+    fileKey: "logRequests",
+    parse: flag,
+  },
   trustProxy: {
     flag: "--trust-proxy",
     flagKey: "trustProxy",
@@ -555,6 +562,7 @@ export function loadConfig(sources: ConfigSources = {}): ServeConfig {
     },
     minimalBatch: pick("minimalBatch") ?? d.minimalBatch,
     logLevel: pick("logLevel") ?? d.logLevel,
+    logRequests: pick("logRequests") ?? d.logRequests,
     trustProxy: pick("trustProxy") ?? d.trustProxy,
     enrichment: pick("enrichment") ?? d.enrichment,
     lists: {

@@ -79,6 +79,8 @@ export interface ServeConfig {
   /** Answer AuthZEN batches with exactly `{"decision": bool}` per item. */
   readonly minimalBatch: boolean;
   readonly logLevel: LogLevel;
+  /** Write an access-log line for every request; otherwise only for errors and slow requests. */
+  readonly logRequests: boolean;
   /** Honour `X-Forwarded-*` headers (only behind a trusted proxy). */
   readonly trustProxy: boolean;
   /** `databases`: geo, ASN and IP lists from the shipped databases; `pep`: only what the PEP sends. */
@@ -116,6 +118,7 @@ export const DEFAULT_CONFIG: ServeConfig = Object.freeze({
   rateLimit: Object.freeze({ max: 6000, windowMs: 60_000, exemptLoopback: true, gateways: false }),
   minimalBatch: false,
   logLevel: "info",
+  logRequests: false,
   trustProxy: false,
   enrichment: "databases",
   lists: Object.freeze({

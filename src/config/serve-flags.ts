@@ -1,4 +1,4 @@
-/** The `serve` flags for audit, enrichment lists, shadow policy, state timeout and gateway rate limit, for the CLI to register. */
+/** The `serve` flags for audit, enrichment lists, shadow policy, state timeout, request logging and gateway rate limit, for the CLI to register. */
 
 import type { Command } from "commander";
 
@@ -57,6 +57,11 @@ export const RUNTIME_FLAGS: readonly { readonly flags: string; readonly descript
     flags: "--reputation-dir <dir>",
     description:
       "directory of *.cidr reputation lists, or off [env SIGNALBOX_REPUTATION_DIR] (default: the shipped one)",
+  },
+  {
+    flags: "--log-requests",
+    description:
+      "write an access-log line for every request, not only errors and slow ones [env SIGNALBOX_LOG_REQUESTS] (default false)",
   },
   {
     flags: "--rate-limit-gateways <bool>",

@@ -48,9 +48,9 @@ function collection(policy: CompiledPolicy, from: SearchCollection): JsonObject 
 }
 
 /**
- * Whether an input entity (one the caller identified) may take part: an entity of a type the
- * `search:` section declares must exist in its collection, so an unknown id finds nothing even
- * when a policy would allow anyone. Types the section does not declare are left to the policy.
+ * Whether an input entity (one the caller identified) is known: its type is declared in the
+ * `search:` section and its id is in that type's collection. Anything else finds nothing, even
+ * where a policy would allow anyone or does not look at the type.
  */
 function knownInput(
   policy: CompiledPolicy,
@@ -58,7 +58,7 @@ function knownInput(
   entity: { type: string; id?: string },
 ): boolean {
   const from = Object.hasOwn(declared, entity.type) ? declared[entity.type] : undefined;
-  if (from === undefined) return true;
+  if (from === undefined) return false;
   const data = collection(policy, from);
   return data !== undefined && entity.id !== undefined && Object.hasOwn(data, entity.id);
 }
@@ -105,7 +105,7 @@ const entityOf = (e: SearchRequest["subject"]): Entity => {
 
 /**
  * Every candidate answer to a search, in a stable order; empty when the policy has no `search:`
- * section, the searched-for type is not declared, or an input entity of a declared type is unknown.
+ * section, the searched-for type is not declared, or an input entity's type or id is unknown.
  * The engine decides each candidate's request; only allowed ones are results.
  */
 export function searchCandidates(policy: CompiledPolicy, kind: SearchKind, request: SearchRequest): SearchCandidate[] {

@@ -85,7 +85,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   registerProblemHandling(app);
-  registerAccessLog(app);
+  registerAccessLog(app, { everyRequest: config.logRequests });
   registerJsonBody(app, config.jsonDepthLimit);
 
   const metrics = createServiceMetrics(runtime, { processMetrics: options.processMetrics !== false });

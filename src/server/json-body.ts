@@ -26,17 +26,31 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
+/** How many `{` and `[` the text holds anywhere (strings included): an upper bound of its depth, counted natively. */
+function openingBrackets(text: string, stopAbove: number): number {
+  let n = 0;
+  for (let i = text.indexOf("{"); i !== -1 && n <= stopAbove; i = text.indexOf("{", i + 1)) n++;
+  for (let i = text.indexOf("["); i !== -1 && n <= stopAbove; i = text.indexOf("[", i + 1)) n++;
+  return n;
+}
+
+/** Whether the text may nest deeper than `limit`: the exact scan runs only when the bracket count allows it. */
+export function mayExceedDepth(text: string, limit: number): boolean {
+  return openingBrackets(text, limit) > limit && jsonDepthExceeds(text, limit);
+}
+
 export function registerJsonBody(app: FastifyInstance, depthLimit: number): void {
   const parse = app.getDefaultJsonParser("error", "error");
   // only JSON bodies reach the API; a face that needs another type registers it in its own scope
   app.removeContentTypeParser(["application/json", "text/plain"]);
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     const text = typeof body === "string" ? body : body.toString("utf8");
-    if (text.trim().length === 0) {
+    // a body that opens an object is not blank; only the others pay for the trim
+    if (text.charCodeAt(0) !== 123 /* { */ && text.trim().length === 0) {
       done(new SignalboxError("INVALID_JSON", "the request body is empty; send a JSON object"), undefined);
       return;
     }
-    if (jsonDepthExceeds(text, depthLimit)) {
+    if (mayExceedDepth(text, depthLimit)) {
       done(new SignalboxError("BODY_TOO_DEEP", `the JSON body nests deeper than ${depthLimit} levels`), undefined);
       return;
     }

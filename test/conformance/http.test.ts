@@ -70,18 +70,33 @@ suite("AuthZEN API gateway", "authzen-gateway/policy.yaml", () =>
   interopCases(AUTHZEN_FILES.gateway, "gateway", false),
 );
 suite(
-  "AuthZEN certification scenario (decisions, errors, batches, headers, discovery)",
+  "AuthZEN certification scenario (decisions, errors, batches, search, headers, discovery)",
   "authzen-certification/policy.yaml",
   certificationCases,
   {
     trustProxy: true,
   },
 );
+/** Every search case of the interop files, plus a check that none went missing on the way. */
+function searchSuiteCases(): ConformanceCase[] {
+  const files = [
+    searchInteropCases(AUTHZEN_FILES.searchSubject, "subject search", "subject"),
+    searchInteropCases(AUTHZEN_FILES.searchResource, "resource search", "resource"),
+    searchInteropCases(AUTHZEN_FILES.searchAction, "action search", "action"),
+    searchInteropCases(AUTHZEN_FILES.idp, "IdP resource search", "resource"),
+  ];
+  const counts = files.map((f) => f.length);
+  const count: ConformanceCase = {
+    name: "the search files hold 60, 18, 120 and 6 cases",
+    async run() {
+      return JSON.stringify(counts) === "[60,18,120,6]" ? undefined : `counts ${JSON.stringify(counts)}`;
+    },
+  };
+  return [count, ...files.flat()];
+}
+
 suite("AuthZEN search interop (subject 60, resource 18, action 120) and IdP (6)", "authzen-search/policy.yaml", () => [
-  ...searchInteropCases(AUTHZEN_FILES.searchSubject, "subject search", "subject"),
-  ...searchInteropCases(AUTHZEN_FILES.searchResource, "resource search", "resource"),
-  ...searchInteropCases(AUTHZEN_FILES.searchAction, "action search", "action"),
-  ...searchInteropCases(AUTHZEN_FILES.idp, "IdP resource search", "resource"),
+  ...searchSuiteCases(),
   pagedSearchCase("subject search pages add up", "subject", {
     subject: { type: "user" },
     action: { name: "view" },

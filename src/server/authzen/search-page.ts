@@ -10,7 +10,7 @@ import { canonicalJson } from "../../audit/canonical-json.js";
 import { SignalboxError } from "../../errors/signalbox-error.js";
 import type { SearchKind } from "../../policy/search.js";
 
-/** The fingerprint of a search: its endpoint, its body without `page`, and the policy answering it. */
+/** The fingerprint of a search: its endpoint, its members but `page`, and the policy answering it. */
 export function searchFingerprint(kind: SearchKind, body: Readonly<Record<string, unknown>>, policy: string): string {
   const { page: _page, ...rest } = body;
   return createHash("sha256")

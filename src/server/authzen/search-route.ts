@@ -95,11 +95,8 @@ export function registerSearchRoute(app: FastifyInstance, runtime: Runtime, kind
       const { search, page } = parseSearch(kind, request.body);
       const engine = runtime.engine;
       const policy = engine.policy;
-      const fingerprint = searchFingerprint(
-        kind,
-        request.body as Record<string, unknown>,
-        `${policy.id}@${policy.revision}`,
-      );
+      // over the parsed search, so members the search ignores (the searched-for id) may change between pages
+      const fingerprint = searchFingerprint(kind, { ...search }, `${policy.id}@${policy.revision}`);
       const start = page?.token === undefined ? 0 : decodePageToken(page.token, fingerprint);
       const candidates = searchCandidates(policy, kind, search);
       const found = await searchPage(engine, candidates, start, page?.limit ?? Number.POSITIVE_INFINITY);
