@@ -2,7 +2,7 @@
 
 import type { JsonValue } from "../model/request.js";
 import type { Profile, SeenStats, StateUpdate } from "./port.js";
-import { evictLeastRecent } from "./profile-ops.js";
+import { evictLeastRecent, isStorableKey } from "./profile-ops.js";
 
 type ProfileUpdate = Extract<StateUpdate, { op: "see" } | { op: "set" }>;
 
@@ -23,13 +23,14 @@ export class ProfileDraft {
   }
 
   apply(u: ProfileUpdate): void {
+    if (!isStorableKey(u.field) || (u.op === "see" && !isStorableKey(u.value))) return;
     if (u.op === "set") {
       // A copy, so a caller changing its object later cannot change the cached profile.
       this.profile.values[u.field] = copyJson(u.value);
       return;
     }
     const set = this.ownSet(u.field);
-    const s = set[u.value];
+    const s = Object.hasOwn(set, u.value) ? set[u.value] : undefined;
     if (s) {
       set[u.value] = { n: s.n + 1, first: Math.min(s.first, u.at), last: Math.max(s.last, u.at) };
       return;

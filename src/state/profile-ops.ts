@@ -4,7 +4,18 @@ import type { Profile, SeenStats, StateUpdate } from "./port.js";
 
 type ProfileUpdate = Extract<StateUpdate, { op: "see" } | { op: "set" }>;
 
+/**
+ * Whether a field or value may be a key of a profile document. Values come from requests (device
+ * ids, user agents, action names), and `__proto__` as a plain-object key reads the prototype and
+ * writes it: learning it would pollute every object in the process. It is never learned and so
+ * always reads as unknown.
+ */
+export function isStorableKey(key: string): boolean {
+  return key !== "__proto__";
+}
+
 export function applyToProfile(p: Profile, u: ProfileUpdate): void {
+  if (!isStorableKey(u.field) || (u.op === "see" && !isStorableKey(u.value))) return;
   if (u.op === "set") {
     p.values[u.field] = u.value;
     return;
@@ -14,7 +25,7 @@ export function applyToProfile(p: Profile, u: ProfileUpdate): void {
     set = {};
     p.sets[u.field] = set;
   }
-  const s = set[u.value];
+  const s = Object.hasOwn(set, u.value) ? set[u.value] : undefined;
   if (s) {
     s.n += 1;
     if (u.at > s.last) s.last = u.at;

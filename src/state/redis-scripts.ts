@@ -31,7 +31,7 @@ export const OP = { see: "s", set: "v", incr: "i", distinct: "h", pending: "d" }
  * claim holder JSON, expiresAt, ttlMs. Returns one flat list: per counter `{count, distinct}` (count
  * as a decimal string, since Lua would truncate a float reply), then per claim `{won, holder JSON}`.
  *
- * Profiles are not read here but by plain `HGETALL`s in the same pipeline: handing a large hash
+ * Profiles are not read here but by plain `HGETALL`s sent with it: handing a large hash
  * through Lua (reply → Lua table → reply) cost Redis about ten times what the `HGETALL` itself does.
  * A counter's HyperLogLog keys are derived from its hash key (`…:c` → `…:h:<bucket>`), so they
  * share its hash tag and its Cluster slot.

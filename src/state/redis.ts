@@ -1,7 +1,7 @@
 /** The Redis state adapter: state shared by many decision nodes, one round trip per read and per write. */
 
 import { Redis } from "ioredis";
-import { SignalboxError } from "../errors/signalbox-error.js";
+import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
 import type { JsonObject, JsonValue } from "../model/request.js";
 import {
   bucketOf,
@@ -17,6 +17,7 @@ import {
   type StateStore,
   type StateUpdate,
 } from "./port.js";
+import { isStorableKey } from "./profile-ops.js";
 import { FIELD_SEP, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
 
 export interface RedisStateOptions {
@@ -68,6 +69,9 @@ export class RedisStateStore implements StateStore {
       connectTimeout: this.timeoutMs,
       retryStrategy: (times) => Math.min(100 * times, 2000),
       connectionName: this.connectionName,
+      // Commands issued in one tick (a read's HGETALLs and script, and those of other decisions in
+      // flight) leave in one socket write: the node's socket writes were its largest single cost.
+      enableAutoPipelining: true,
     });
     // Errors surface through the rejected calls; without a listener ioredis would log every retry.
     this.redis.on("error", () => {});
@@ -115,32 +119,31 @@ export class RedisStateStore implements StateStore {
       args.push(JSON.stringify(c.holder), now + c.ttlMs, retention(c.ttlMs));
     }
     // One round trip: a plain HGETALL per profile (cheapest for Redis) and, when there are counters
-    // or claims, one script for all of them. The upper-case name skips ioredis's reply transform of
-    // `hgetall` into an object, which cost more than parsing the flat array (parseProfile takes both).
-    const commands: Command[] = profiles.map((key) => ["HGETALL", this.key(key, "profile")]);
+    // or claims, one script for all of them, issued in one tick so auto-pipelining sends them in one
+    // write. The upper-case name skips ioredis's reply transform of `hgetall` into an object, which
+    // cost more than parsing the flat array (parseProfile takes both).
     const scripted = keys.length > 0;
-    if (scripted) commands.push(["EVALSHA", READ.sha, keys.length, ...keys, ...args]);
-    const replies = await this.exec(commands);
-    const last = replies[replies.length - 1];
-    if (scripted && last?.[0]?.message.startsWith("NOSCRIPT")) {
-      // Nothing of the script ran (so no claim was taken): run it again with its source.
-      last[1] = await this.evalScript(READ, keys, args, true);
-      last[0] = null;
-    }
-    check(replies);
+    if (!scripted) this.roundTrips += 1;
+    const hashes = profiles.map((key) => this.redis.call("HGETALL", this.key(key, "profile")) as Promise<StoredHash>);
+    const [scriptReply, ...stored] = await Promise.all([
+      scripted ? this.evalScript(READ, keys, args) : [],
+      ...hashes,
+    ]).catch((err: unknown) => {
+      throw isSignalboxError(err) ? err : failed(err);
+    });
     const snapshot: StateSnapshot = { profiles: new Map(), counters: new Map(), claims: new Map() };
     let i = 0;
     for (const key of profiles) {
-      (snapshot.profiles as Map<string, Profile>).set(key, parseProfile(replies[i++]?.[1] as StoredHash | null));
+      (snapshot.profiles as Map<string, Profile>).set(key, parseProfile(stored[i++] as StoredHash | null));
     }
-    const scriptReply = (scripted ? last?.[1] : []) as unknown[];
+    const results = scriptReply as unknown[];
     let j = 0;
     for (const spec of counters) {
-      const [count, distinct] = (scriptReply[j++] as [string, number] | undefined) ?? ["0", 0];
+      const [count, distinct] = (results[j++] as [string, number] | undefined) ?? ["0", 0];
       (snapshot.counters as Map<string, CounterRead>).set(spec.key, { count: Number(count), distinct });
     }
     for (const c of claims) {
-      const [won, first] = scriptReply[j++] as [number, string];
+      const [won, first] = results[j++] as [number, string];
       (snapshot.claims as Map<string, ClaimRead>).set(c.key, {
         first: JSON.parse(first) as JsonObject,
         won: won === 1,
@@ -167,9 +170,11 @@ export class RedisStateStore implements StateStore {
     for (const u of updates) {
       switch (u.op) {
         case "see":
+          if (!isStorableKey(u.field) || !isStorableKey(u.value)) break;
           args.push(OP.see, slot(this.key(u.profile, "profile")), u.field, u.value, u.at, u.cap);
           break;
         case "set":
+          if (!isStorableKey(u.field)) break;
           args.push(OP.set, slot(this.key(u.profile, "profile")), u.field, JSON.stringify(u.value));
           break;
         case "incr":
@@ -276,22 +281,18 @@ export class RedisStateStore implements StateStore {
 
   /**
    * Runs one script in one round trip. When Redis no longer has it (a restart or `SCRIPT FLUSH`)
-   * nothing ran, so it is sent once more with its source: one extra round trip, nothing applied
-   * twice. `fromSource` skips straight to that (the caller already got `NOSCRIPT`).
+   * nothing ran, so it is sent once more with its source: one extra round trip, nothing applied twice.
    */
   private async evalScript(
     s: RedisScript,
     keys: readonly string[],
     args: readonly (string | number)[],
-    fromSource = false,
   ): Promise<unknown> {
-    if (!fromSource) {
-      this.roundTrips += 1;
-      try {
-        return await this.redis.call("evalsha", s.sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!(err as Error).message?.startsWith("NOSCRIPT")) throw failed(err);
-      }
+    this.roundTrips += 1;
+    try {
+      return await this.redis.call("evalsha", s.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err as Error).message?.startsWith("NOSCRIPT")) throw failed(err);
     }
     this.roundTrips += 1;
     try {
@@ -386,11 +387,14 @@ function parseProfile(hash: StoredHash | null | undefined): Profile {
 function addField(p: Profile, field: string, raw: string): void {
   const kind = field.charCodeAt(0);
   if (kind === CHAR_V) {
-    p.values[field.slice(2)] = JSON.parse(raw) as JsonValue;
+    const name = field.slice(2);
+    if (isStorableKey(name)) p.values[name] = JSON.parse(raw) as JsonValue;
   } else if (kind === CHAR_S) {
     const sep = field.indexOf(FIELD_SEP, 2);
     if (sep < 0) return;
     const name = field.slice(2, sep);
+    const value = field.slice(sep + 1);
+    if (!isStorableKey(name) || !isStorableKey(value)) return;
     const a = raw.indexOf(":");
     const b = raw.indexOf(":", a + 1);
     let set = p.sets[name];
@@ -398,7 +402,7 @@ function addField(p: Profile, field: string, raw: string): void {
       set = {};
       p.sets[name] = set;
     }
-    set[field.slice(sep + 1)] = {
+    set[value] = {
       n: Number(raw.slice(0, a)),
       first: Number(raw.slice(a + 1, b)),
       last: Number(raw.slice(b + 1)),

@@ -121,6 +121,30 @@ export function runStateConformance(
     });
 
     describe("profiles", () => {
+      it("never learns `__proto__` (a value from a request) and never pollutes Object.prototype", async () => {
+        const hostile = [
+          see("user:mallory", "devices", "d1", T0),
+          see("user:mallory", "devices", "__proto__", T0 + 1),
+          see("user:mallory", "devices", "__proto__", T0 + 2),
+          see("user:mallory", "__proto__", "x", T0),
+          { op: "set", profile: "user:mallory", field: "__proto__", value: { polluted: true } } as StateUpdate,
+        ];
+        await store.write(hostile, T0 + 2);
+        const p = (await store.read({ profiles: ["user:mallory"], counters: [], claims: [] }, T0 + 3)).profiles.get(
+          "user:mallory",
+        );
+        expect(Object.keys(p?.sets.devices ?? {})).toEqual(["d1"]);
+        expect(Object.hasOwn(p?.sets ?? {}, "__proto__")).toBe(false);
+        expect(Object.hasOwn(p?.values ?? {}, "__proto__")).toBe(false);
+        const probe: Record<string, unknown> = {};
+        expect([probe.n, probe.last, probe.first, probe.polluted]).toEqual([
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+        ]);
+      });
+
       it("keeps seen stats: count, first and last time", async () => {
         await store.write(
           [see("user:alice", "devices", "d1", T0 + 100), see("user:alice", "devices", "d1", T0 + 300)],
