@@ -4,6 +4,7 @@
  * Run alone with `npx tsx bench/http.ts`; needs `wrk` on the PATH (Debian: `apt-get install wrk`).
  * `npx tsx bench/http.ts --stages` separates the costs: the server alone (memory state, audit off,
  * PEP enrichment), then SQLite audit, SQLite state and database enrichment added one at a time.
+ * Each server gets an unmeasured warm-up first (`SIGNALBOX_BENCH_HTTP_WARMUP_SECONDS`, default 2).
  * With `SIGNALBOX_BENCH_HTTP_CPU_PROF=<dir>` every server child writes a V8 CPU profile there.
  */
 
@@ -17,6 +18,8 @@ import type { BenchResult } from "./result.js";
 const THIS_FILE = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.SIGNALBOX_BENCH_HTTP_SECONDS ?? 10);
 const CONNECTIONS = 50;
+/** Unmeasured load first, so lazy compilation (JIT, CEL programs, prepared statements) is not in the p99. */
+const WARMUP_SECONDS = Number(process.env.SIGNALBOX_BENCH_HTTP_WARMUP_SECONDS ?? 2);
 const CPU_PROF_DIR = process.env.SIGNALBOX_BENCH_HTTP_CPU_PROF;
 
 /** What a service child overrides in the default configuration. */
@@ -89,6 +92,11 @@ export function parseWrk(output: string): WrkFigures {
 }
 
 function runWrk(url: string, script: string): WrkFigures {
+  if (WARMUP_SECONDS > 0) {
+    spawnSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${WARMUP_SECONDS}s`, "-s", script, url], {
+      timeout: (WARMUP_SECONDS + 30) * 1000,
+    });
+  }
   const res = spawnSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency", "-s", script, url], {
     encoding: "utf8",
     timeout: (SECONDS + 30) * 1000,
@@ -178,7 +186,7 @@ export async function benchHttp(stages: readonly Stage[] = [FULL_STAGE]): Promis
         opsPerSec: Math.round(echoFigures.requestsPerSec),
         p50Us: Math.round(echoFigures.p50Us),
         p99Us: Math.round(echoFigures.p99Us),
-        note: `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s on loopback, same machine`,
+        note: `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s after a ${WARMUP_SECONDS} s warm-up, on loopback, same machine`,
       },
     ];
     for (const stage of stages) results.push(serviceRow(stage, await measureService(dir, script, stage), echoFigures));
