@@ -3,7 +3,7 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_POLICY_FILE, loadPolicy } from "../../src/policy/load.js";
-import { loadTestFile, runCase } from "../../src/policy/test-cases.js";
+import { loadTestFile, runCase } from "../../src/policy-tests/test-cases.js";
 
 const DIR = new URL("./", import.meta.url).pathname;
 const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yaml"));

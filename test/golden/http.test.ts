@@ -21,7 +21,7 @@ import {
   loadTestFile,
   outcomeApplies,
   type PolicyTestCase,
-} from "../../src/policy/test-cases.js";
+} from "../../src/policy-tests/test-cases.js";
 import { ObserverHub, runtimeOf } from "../../src/runtime/runtime.js";
 import { buildApp } from "../../src/server/app.js";
 import { MemoryStateStore } from "../../src/state/memory.js";

@@ -7,7 +7,7 @@ import {
   parseDuration,
   parseTestFile,
   runTestFile,
-} from "../../src/policy/test-cases.js";
+} from "../../src/policy-tests/test-cases.js";
 
 const TEXT = `policy: ./p.yaml
 cases:

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { formatProblem, isSignalboxError } from "../../errors/signalbox-error.js";
 import { checkPolicy } from "../../policy/compile.js";
 import { loadPolicy, readFromDisk } from "../../policy/load.js";
-import { loadTestFile, runTestFile } from "../../policy/test-cases.js";
+import { loadTestFile, runTestFile } from "../../policy-tests/test-cases.js";
 import type { CliIO } from "../io.js";
 
 function shown(file: string): string {

@@ -16,9 +16,9 @@ import { isControlPath } from "../model/control-path.js";
 import type { Decision } from "../model/decision.js";
 import { isOutcome, type Outcome } from "../model/outcome.js";
 import type { JsonObject } from "../model/request.js";
-import type { CompiledPolicy } from "./compiled.js";
-import { loadPolicy } from "./load.js";
-import { PolicySource, type YamlNode } from "./policy-source.js";
+import type { CompiledPolicy } from "../policy/compiled.js";
+import { loadPolicy } from "../policy/load.js";
+import { PolicySource, type YamlNode } from "../policy/policy-source.js";
 
 /** What a case expects of its final decision. */
 export interface CaseExpectation {
