@@ -4,20 +4,18 @@
  */
 
 import { SignalboxError } from "../errors/signalbox-error.js";
-import type { JsonObject } from "../model/request.js";
 import { type ChainHead, chainRecordWithBody, EMPTY_HEAD } from "./chain.js";
 import { type CheckpointSigner, signCheckpoint } from "./checkpoint-key.js";
+import { decisionRow } from "./decision-row.js";
 import { type GroupCommitOptions, GroupCommitQueue } from "./group-commit.js";
-import { DEFAULT_MASK, maskRequest } from "./mask.js";
+import { createMasker, DEFAULT_MASK, type Masker } from "./mask.js";
 import type { AuditedDecision, AuditTrail, DecisionEntry, OutcomeEntry } from "./port.js";
 import {
   AUDIT_SCHEMA,
   type CheckpointBody,
-  decisionRecord,
   entryOfRecord,
   outcomeEntryOfRecord,
   outcomeRecord,
-  type RecordMasking,
   type RetentionCut,
   type UnchainedRecord,
 } from "./record.js";
@@ -55,7 +53,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
   readonly enabled = true;
   readonly writerId: string;
   private readonly queue: GroupCommitQueue<Pending>;
-  private readonly masking: RecordMasking;
+  private readonly mask: Masker;
   private readonly now: () => number;
   private head: ChainHead;
   private headStale = false;
@@ -73,8 +71,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
     // Records an earlier process left may lack a checkpoint (it may have crashed): vouch for them too.
     this.sinceCheckpoint = head.seq > 0 ? 1 : 0;
     this.now = options.now ?? Date.now;
-    const mask = options.mask ?? DEFAULT_MASK;
-    this.masking = { mask: (request: JsonObject) => maskRequest(request, mask, options.maskKey) };
+    this.mask = createMasker(options.mask ?? DEFAULT_MASK, options.maskKey);
     this.queue = new GroupCommitQueue((batch) => this.commit(batch), options);
     const intervalMs = options.checkpoints?.intervalMs;
     if (intervalMs !== undefined && intervalMs > 0) {
@@ -183,9 +180,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
           if (this.sinceCheckpoint > 0) rows.push(this.place(await this.checkpointRecord(item.reason)));
           continue;
         }
-        rows.push(
-          this.place(item.kind === "decision" ? decisionRecord(item.entry, this.masking) : outcomeRecord(item.entry)),
-        );
+        rows.push(item.kind === "decision" ? this.placeDecision(item.entry) : this.place(outcomeRecord(item.entry)));
         this.sinceCheckpoint++;
         const every = this.options.checkpoints?.every;
         if (every !== undefined && every > 0 && this.sinceCheckpoint >= every) {
@@ -216,6 +211,13 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
     this.head = { seq: chained.seq, hash: chained.hash };
     if (chained.kind === "checkpoint") this.sinceCheckpoint = 0;
     return rowOfRecord(chained, body);
+  }
+
+  /** Chains a decision straight from its entry (the hot path: no intermediate record object). */
+  private placeDecision(entry: DecisionEntry): StoredRow {
+    const row = decisionRow(entry, this.mask, this.writerId, this.head);
+    this.head = { seq: row.seq, hash: row.hash };
+    return row;
   }
 
   private async checkpointRecord(

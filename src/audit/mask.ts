@@ -1,37 +1,70 @@
 /** Masking of request fields in audit records: a keyed hash keeps equal values correlatable. */
 
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import type { JsonObject, JsonValue } from "../model/request.js";
 import { canonicalJson } from "./canonical-json.js";
 
 /** Fields masked when the configuration names none: token and session identifiers. */
 export const DEFAULT_MASK: readonly string[] = Object.freeze(["context.token.jti", "context.session.id"]);
 
+type MaskKey = string | Uint8Array | KeyObject;
+
 /** The masked form of a value: `sha256:` and the first 16 hex digits of HMAC-SHA256(key, value). */
-export function maskValue(key: string | Uint8Array, value: JsonValue): string {
+export function maskValue(key: MaskKey, value: JsonValue): string {
   const text = typeof value === "string" ? value : canonicalJson(value);
   return `sha256:${createHmac("sha256", key).update(text).digest("hex").slice(0, 16)}`;
+}
+
+/** A mask list and key prepared once: paths split, key imported (a string key is its UTF-8 bytes). */
+export type Masker = (request: JsonObject) => JsonObject;
+
+export function createMasker(paths: readonly string[], key: string | Uint8Array): Masker {
+  if (paths.length === 0) return (request) => request;
+  const keyObject = createSecretKey(typeof key === "string" ? Buffer.from(key, "utf8") : key);
+  const split = paths.map((p) => p.split("."));
+  return (request) => maskSplit(request, split, keyObject);
 }
 
 /**
  * Returns a copy of `request` with every dotted path in `paths` masked (a whole object is masked as
  * one value). The input is never changed: the engine still holds it.
  */
-export function maskRequest(request: JsonObject, paths: readonly string[], key: string | Uint8Array): JsonObject {
+export function maskRequest(request: JsonObject, paths: readonly string[], key: MaskKey): JsonObject {
   if (paths.length === 0) return request;
-  const copy = structuredClone(request);
-  for (const path of paths) maskPath(copy, path.split("."), key);
-  return copy;
+  return maskSplit(
+    request,
+    paths.map((p) => p.split(".")),
+    key,
+  );
 }
 
-function maskPath(node: JsonObject, segments: readonly string[], key: string | Uint8Array): void {
-  const [head, ...rest] = segments;
-  if (head === undefined || !Object.hasOwn(node, head)) return;
-  const value = node[head];
-  if (value === undefined || value === null) return;
-  if (rest.length === 0) {
-    node[head] = maskValue(key, value);
-    return;
+/**
+ * Copies only the objects on the way to a masked field and shares the rest with the input: the
+ * record is serialised right away, so a deep copy of the whole request would be wasted work.
+ */
+function maskSplit(request: JsonObject, paths: readonly (readonly string[])[], key: MaskKey): JsonObject {
+  const root: JsonObject = { ...request };
+  const copies = new Set<JsonObject>([root]);
+  for (const segments of paths) {
+    let node = root;
+    for (let i = 0; i < segments.length; i++) {
+      const head = segments[i] as string;
+      if (!Object.hasOwn(node, head)) break;
+      const value = node[head];
+      if (value === undefined || value === null) break;
+      if (i === segments.length - 1) {
+        node[head] = maskValue(key, value);
+        break;
+      }
+      if (typeof value !== "object" || Array.isArray(value)) break;
+      let child = value as JsonObject;
+      if (!copies.has(child)) {
+        child = { ...child };
+        copies.add(child);
+        node[head] = child;
+      }
+      node = child;
+    }
   }
-  if (typeof value === "object" && !Array.isArray(value)) maskPath(value, rest, key);
+  return root;
 }
