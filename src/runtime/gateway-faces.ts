@@ -8,7 +8,7 @@ import {
   nginxGateway,
   parseGatewayConfig,
 } from "../server/gateway/index.js";
-import type { Runtime } from "./runtime.js";
+import type { Runtime } from "../server/runtime.js";
 
 /** Checks the `gateway` section at startup (a bad one fails `serve` with `CONFIG_INVALID`), then returns both faces. */
 export function gatewayFaces(runtime: Runtime, config: ServeConfig): FacePlugin[] {

@@ -13,13 +13,13 @@ import type { Enricher } from "../enrich/enrichment.js";
 import { PEP_ONLY_ENRICHER } from "../enrich/enrichment.js";
 import type { CompiledPolicy } from "../policy/compiled.js";
 import { DEFAULT_POLICY_FILE, loadPolicy } from "../policy/load.js";
+import { ObserverHub, probeEngine, type Runtime } from "../server/runtime.js";
 import { openStateStore } from "../state/open-state.js";
 import { auditOptionsOf } from "./audit-options.js";
 import { engineOptionsOf } from "./engine-options.js";
 import { enricherOptionsOf, logListReport } from "./enricher-options.js";
 import { createPolicyReloader, type PolicyFiles } from "./policy-reload.js";
 import { type PolicyWatch, watchPolicy } from "./policy-watch.js";
-import { ObserverHub, probeEngine, type Runtime } from "./runtime.js";
 
 export interface RuntimeOptions {
   readonly logger?: Logger;

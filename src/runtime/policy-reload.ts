@@ -5,7 +5,7 @@ import type { Engine } from "../engine/engine.js";
 import { formatProblem, isSignalboxError } from "../errors/signalbox-error.js";
 import type { CompiledPolicy } from "../policy/compiled.js";
 import { loadPolicy } from "../policy/load.js";
-import type { PolicyLoadResult, PolicyReloadResult } from "./runtime.js";
+import type { PolicyLoadResult, PolicyReloadResult } from "../server/runtime.js";
 
 export interface PolicyFiles {
   readonly active: string;

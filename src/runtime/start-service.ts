@@ -6,9 +6,9 @@ import type { ServeConfig } from "../config/serve-config.js";
 import { ENGINE_VERSION } from "../engine/create-engine.js";
 import { type RunningGrpcServer, startGrpcServer } from "../grpc/index.js";
 import { buildApp, createLogger } from "../server/app.js";
+import type { Runtime } from "../server/runtime.js";
 import { gatewayFaces } from "./gateway-faces.js";
 import { openRuntime } from "./open-runtime.js";
-import type { Runtime } from "./runtime.js";
 
 export interface RunningService {
   /** Base URL of the HTTP API, e.g. `http://127.0.0.1:8700`. */

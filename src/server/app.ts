@@ -5,7 +5,6 @@ import Fastify, { type FastifyInstance, type FastifyRequest, LogController } fro
 import { type Logger, pino } from "pino";
 import type { ServeConfig } from "../config/serve-config.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
-import type { Runtime } from "../runtime/runtime.js";
 import { registerAccessLog } from "./access-log.js";
 import { registerApiKeyAuth } from "./api-key-auth.js";
 import { registerEvaluationRoute } from "./authzen/evaluation-route.js";
@@ -21,6 +20,7 @@ import { registerDecisionReadRoute } from "./native/decision-read-route.js";
 import { registerOutcomeRoute } from "./native/outcome-route.js";
 import { registerOpenApi } from "./openapi.js";
 import { registerProblemHandling } from "./problem.js";
+import type { Runtime } from "./runtime.js";
 import "./route-config.js";
 
 /** A face the app registers beside its own (the Envoy and NGINX gateway faces), with its own options. */

@@ -1,7 +1,7 @@
 /** `GET /healthz` (the engine can decide) and `GET /readyz` (state and audit reachable). */
 
 import type { FastifyInstance } from "fastify";
-import type { Runtime } from "../runtime/runtime.js";
+import type { Runtime } from "./runtime.js";
 
 export function registerHealthRoutes(app: FastifyInstance, runtime: Runtime, isShuttingDown: () => boolean): void {
   const opts = (summary: string) => ({

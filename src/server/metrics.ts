@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineObserver } from "../engine/engine.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { Runtime } from "./runtime.js";
 
 export interface ServiceMetrics {
   readonly registry: Registry;

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config/serve-config.js";
 import type { Engine } from "../../src/engine/engine.js";
 import { fromAuthzen, signalboxFastify } from "../../src/middleware/index.js";
-import { ObserverHub, type Runtime } from "../../src/runtime/runtime.js";
 import { buildApp } from "../../src/server/app.js";
+import { ObserverHub, type Runtime } from "../../src/server/runtime.js";
 import { createGatewayEngine } from "./support.js";
 
 let engine: Engine;

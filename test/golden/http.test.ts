@@ -22,8 +22,8 @@ import {
   outcomeApplies,
   type PolicyTestCase,
 } from "../../src/policy-tests/test-cases.js";
-import { ObserverHub, runtimeOf } from "../../src/runtime/runtime.js";
 import { buildApp } from "../../src/server/app.js";
+import { ObserverHub, runtimeOf } from "../../src/server/runtime.js";
 import { MemoryStateStore } from "../../src/state/memory.js";
 
 const DIR = new URL("./", import.meta.url).pathname;

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MemoryAuditTrail } from "../../src/audit/memory.js";
 import { loadConfig } from "../../src/config/load-config.js";
 import { openRuntime } from "../../src/runtime/open-runtime.js";
-import type { Runtime } from "../../src/runtime/runtime.js";
 import { buildApp } from "../../src/server/app.js";
+import type { Runtime } from "../../src/server/runtime.js";
 import { ALICE_READ, REPO_ROOT } from "../server/support.js";
 
 const EXAMPLE = join(REPO_ROOT, "examples/authzen-certification");

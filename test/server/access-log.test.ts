@@ -8,8 +8,8 @@ import { loadConfig } from "../../src/config/load-config.js";
 import { createEngine } from "../../src/engine/create-engine.js";
 import { PEP_ONLY_ENRICHER } from "../../src/enrich/enrichment.js";
 import { loadPolicy } from "../../src/policy/load.js";
-import { ObserverHub, runtimeOf } from "../../src/runtime/runtime.js";
 import { buildApp } from "../../src/server/app.js";
+import { ObserverHub, runtimeOf } from "../../src/server/runtime.js";
 import { MemoryStateStore } from "../../src/state/memory.js";
 import { ALICE_READ, CERTIFICATION_POLICY, testConfig } from "./support.js";
 

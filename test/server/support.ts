@@ -10,8 +10,8 @@ import type { Engine } from "../../src/engine/engine.js";
 import { PEP_ONLY_ENRICHER } from "../../src/enrich/enrichment.js";
 import { loadPolicy } from "../../src/policy/load.js";
 import { gatewayFaces } from "../../src/runtime/gateway-faces.js";
-import { ObserverHub, type Runtime, runtimeOf } from "../../src/runtime/runtime.js";
 import { buildApp } from "../../src/server/app.js";
+import { ObserverHub, type Runtime, runtimeOf } from "../../src/server/runtime.js";
 import { MemoryStateStore } from "../../src/state/memory.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");

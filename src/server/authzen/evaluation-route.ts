@@ -3,9 +3,9 @@
 import type { FastifyInstance } from "fastify";
 import { requestProblems } from "../../engine/validate-request.js";
 import { SignalboxError } from "../../errors/signalbox-error.js";
-import type { Runtime } from "../../runtime/runtime.js";
 import { DECISION_ID_HEADER } from "../access-log.js";
 import { NO_VALIDATION } from "../openapi.js";
+import type { Runtime } from "../runtime.js";
 import { prefersMinimal } from "./prefer-minimal.js";
 import { decisionSchema, evaluationRequestSchema, problemResponses } from "./schemas.js";
 import { toAuthzen, toMinimalAuthzen } from "./to-authzen.js";

@@ -6,8 +6,8 @@
 import type { FastifyInstance } from "fastify";
 import type { Engine } from "../../engine/engine.js";
 import { type SearchCandidate, type SearchKind, searchCandidates } from "../../policy/search.js";
-import type { Runtime } from "../../runtime/runtime.js";
 import { NO_VALIDATION } from "../openapi.js";
+import type { Runtime } from "../runtime.js";
 import { problemResponses } from "./schemas.js";
 import { decodePageToken, encodePageToken, searchFingerprint } from "./search-page.js";
 import { parseSearch } from "./search-request.js";

@@ -1,11 +1,11 @@
 /** `POST /v1/decide`: the full decision with findings, evidence, contributions, matched rules and timings. */
 
 import type { FastifyInstance } from "fastify";
-import type { Runtime } from "../../runtime/runtime.js";
 import { DECISION_ID_HEADER } from "../access-log.js";
 import { assertAccessRequest } from "../authzen/evaluation-route.js";
 import { evaluationRequestSchema, problemResponses } from "../authzen/schemas.js";
 import { NO_VALIDATION } from "../openapi.js";
+import type { Runtime } from "../runtime.js";
 import { nativeDecisionSchema } from "./schemas.js";
 import { toNative } from "./to-native.js";
 

@@ -5,9 +5,9 @@ import type { AuditFilter, AuditStore } from "../../audit/store.js";
 import type { Problem } from "../../errors/signalbox-error.js";
 import { SignalboxError } from "../../errors/signalbox-error.js";
 import { isControlPath } from "../../model/control-path.js";
-import type { Runtime } from "../../runtime/runtime.js";
 import { problemResponses } from "../authzen/schemas.js";
 import { NO_VALIDATION } from "../openapi.js";
+import type { Runtime } from "../runtime.js";
 
 const MAX_LIMIT = 500;
 

@@ -2,9 +2,9 @@
 
 import type { FastifyInstance } from "fastify";
 import { SignalboxError } from "../../errors/signalbox-error.js";
-import type { Runtime } from "../../runtime/runtime.js";
 import { problemResponse } from "../authzen/schemas.js";
 import { NO_VALIDATION } from "../openapi.js";
+import type { Runtime } from "../runtime.js";
 import { decisionIdParams, nativeDecisionSchema } from "./schemas.js";
 import { toNativeAudited } from "./to-native.js";
 

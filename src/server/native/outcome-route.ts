@@ -3,9 +3,9 @@
 import type { FastifyInstance } from "fastify";
 import { SignalboxError } from "../../errors/signalbox-error.js";
 import { isOutcome, OUTCOMES } from "../../model/outcome.js";
-import type { Runtime } from "../../runtime/runtime.js";
 import { problemResponse, problemResponses } from "../authzen/schemas.js";
 import { NO_VALIDATION } from "../openapi.js";
+import type { Runtime } from "../runtime.js";
 import { decisionIdParams, outcomeBodySchema } from "./schemas.js";
 
 export function registerOutcomeRoute(app: FastifyInstance, runtime: Runtime): void {

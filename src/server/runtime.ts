@@ -1,4 +1,4 @@
-/** The running service's core: the engine plus what the HTTP, gRPC and CLI edges need around it. */
+/** What the service needs around an engine: readiness, policy reload, observers, closing; built by the composition root in src/runtime/. */
 
 import type { Engine, EngineObserver } from "../engine/engine.js";
 
