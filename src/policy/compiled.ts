@@ -4,7 +4,6 @@ import type { BandBounds } from "../model/band.js";
 import type { ControlPath } from "../model/control-path.js";
 import type { Reason } from "../model/decision.js";
 import type { JsonObject, JsonValue } from "../model/request.js";
-import type { SearchSettings } from "./search.js";
 
 /** Variables a condition is evaluated against. */
 export interface ConditionVars {
@@ -82,4 +81,22 @@ export interface CompiledPolicy {
   readonly detectorParams: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
   /** Which entity collections the AuthZEN search endpoints draw candidates from; absent: no search. */
   readonly search?: SearchSettings;
+}
+
+/** Where the candidates of one AuthZEN type live: an entity collection, keyed by entity id. */
+export interface SearchCollection {
+  /** The name of the collection in the policy's `entities` (`users`, `records`, …). */
+  readonly entities: string;
+  /** The attribute of each entity whose object becomes the candidate's `properties`, if any. */
+  readonly properties?: string;
+}
+
+/** A policy's `search:` section: what the search endpoints may return. */
+export interface SearchSettings {
+  /** AuthZEN subject type → its collection. */
+  readonly subjects: Readonly<Record<string, SearchCollection>>;
+  /** AuthZEN resource type → its collection. */
+  readonly resources: Readonly<Record<string, SearchCollection>>;
+  /** Candidate action names for action search, in the order they are answered. */
+  readonly actions: readonly string[];
 }

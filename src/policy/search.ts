@@ -1,25 +1,9 @@
 /** The pure side of AuthZEN search: which candidates a compiled policy's entities offer for a search. */
 
 import type { AccessRequest, JsonObject, JsonValue, RequestContext } from "../model/request.js";
-import type { CompiledPolicy } from "./compiled.js";
+import type { CompiledPolicy, SearchCollection, SearchSettings } from "./compiled.js";
 
-/** Where the candidates of one AuthZEN type live: an entity collection, keyed by entity id. */
-export interface SearchCollection {
-  /** The name of the collection in the policy's `entities` (`users`, `records`, …). */
-  readonly entities: string;
-  /** The attribute of each entity whose object becomes the candidate's `properties`, if any. */
-  readonly properties?: string;
-}
-
-/** A policy's `search:` section: what the search endpoints may return. */
-export interface SearchSettings {
-  /** AuthZEN subject type → its collection. */
-  readonly subjects: Readonly<Record<string, SearchCollection>>;
-  /** AuthZEN resource type → its collection. */
-  readonly resources: Readonly<Record<string, SearchCollection>>;
-  /** Candidate action names for action search, in the order they are answered. */
-  readonly actions: readonly string[];
-}
+export type { SearchCollection, SearchSettings } from "./compiled.js";
 
 export type SearchKind = "subject" | "resource" | "action";
 
