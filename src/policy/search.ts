@@ -1,7 +1,7 @@
 /** The pure side of AuthZEN search: which candidates a compiled policy's entities offer for a search. */
 
 import type { AccessRequest, JsonObject, JsonValue, RequestContext } from "../model/request.js";
-import type { CompiledPolicy, SearchCollection, SearchSettings } from "./compiled.js";
+import type { CompiledPolicy, SearchCollection } from "./compiled.js";
 
 export type { SearchCollection, SearchSettings } from "./compiled.js";
 
