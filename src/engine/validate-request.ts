@@ -7,12 +7,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function checkEntity(
-  value: unknown,
-  name: "subject" | "action" | "resource",
-  keys: readonly string[],
-  problems: Problem[],
-): void {
+/**
+ * Adds the problems of one AuthZEN entity member (`subject`, `action`, `resource`): present, an
+ * object, the named keys non-empty strings, `properties` an object. Shared with the search requests.
+ */
+export function checkEntity(value: unknown, name: string, keys: readonly string[], problems: Problem[]): void {
   if (value === undefined) {
     problems.push({ path: name, message: `missing required member "${name}"` });
     return;

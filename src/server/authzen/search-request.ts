@@ -1,5 +1,6 @@
 /** Validates an AuthZEN search body: the searched-for entity needs only a type, every input entity is whole. */
 
+import { checkEntity } from "../../engine/validate-request.js";
 import { type Problem, SignalboxError } from "../../errors/signalbox-error.js";
 import type { JsonObject, RequestContext } from "../../model/request.js";
 import type { SearchKind, SearchRequest } from "../../policy/search.js";
@@ -26,27 +27,6 @@ const REQUIRED: Readonly<Record<SearchKind, Readonly<Record<"subject" | "action"
   action: { subject: ["type", "id"], action: [], resource: ["type", "id"] },
 };
 
-function checkEntity(body: Json, name: string, keys: readonly string[], problems: Problem[]): void {
-  const value = body[name];
-  if (value === undefined) {
-    problems.push({ path: name, message: `missing required member "${name}"` });
-    return;
-  }
-  if (!isObject(value)) {
-    problems.push({ path: name, message: `"${name}" must be an object` });
-    return;
-  }
-  for (const k of keys) {
-    const v = value[k];
-    if (v === undefined) problems.push({ path: `${name}.${k}`, message: `missing required member "${name}.${k}"` });
-    else if (typeof v !== "string") problems.push({ path: `${name}.${k}`, message: `"${name}.${k}" must be a string` });
-    else if (v.length === 0) problems.push({ path: `${name}.${k}`, message: `"${name}.${k}" must not be empty` });
-  }
-  if (value.properties !== undefined && !isObject(value.properties)) {
-    problems.push({ path: `${name}.properties`, message: `"${name}.properties" must be an object` });
-  }
-}
-
 function checkPage(page: unknown, problems: Problem[]): void {
   if (page === undefined) return;
   if (!isObject(page)) {
@@ -67,9 +47,9 @@ export function searchProblems(kind: SearchKind, body: unknown): Problem[] {
   if (!isObject(body)) return [{ path: "", message: "the request must be a JSON object" }];
   const problems: Problem[] = [];
   const required = REQUIRED[kind];
-  checkEntity(body, "subject", required.subject, problems);
-  if (kind !== "action") checkEntity(body, "action", required.action, problems);
-  checkEntity(body, "resource", required.resource, problems);
+  checkEntity(body.subject, "subject", required.subject, problems);
+  if (kind !== "action") checkEntity(body.action, "action", required.action, problems);
+  checkEntity(body.resource, "resource", required.resource, problems);
   if (body.context !== undefined && !isObject(body.context)) {
     problems.push({ path: "context", message: `"context" must be an object` });
   }
