@@ -2,7 +2,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { Redis } from "ioredis";
+import { redisAnswers } from "../support/redis-probe.js";
 
 /** A loopback port nobody listens on right now. */
 export async function freePort(): Promise<number> {
@@ -15,26 +15,6 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function answers(port: number): Promise<boolean> {
-  const probe = new Redis({
-    host: "127.0.0.1",
-    port,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
 }
 
 /** Whether a `redis-server` binary can be started here. */
@@ -77,7 +57,7 @@ export class RedisProcess {
     this.child = child;
     for (let i = 0; i < 200; i++) {
       if (child.exitCode !== null) throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
-      if (await answers(this.port)) return;
+      if (await redisAnswers(`redis://127.0.0.1:${this.port}`)) return;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`redis-server on port ${this.port} did not answer PING`);

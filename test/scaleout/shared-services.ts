@@ -2,27 +2,10 @@
 
 import { Redis } from "ioredis";
 import pg from "pg";
+import { redisAnswers } from "../support/redis-probe.js";
 
 export const SHARED_REDIS = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
 export const SHARED_POSTGRES = process.env.SIGNALBOX_TEST_POSTGRES ?? "postgresql://postgres@127.0.0.1:5432/test";
-
-export async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 export async function postgresAnswers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
@@ -73,3 +56,4 @@ export function requireServices(suite: string, missing: readonly string[]): bool
   console.warn(`\n*** SKIPPING ${why} ***\n`);
   return false;
 }
+export { redisAnswers };

@@ -3,28 +3,16 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSignalboxError } from "../../src/errors/signalbox-error.js";
 import { maskUrl, openStateStore } from "../../src/state/open-state.js";
 import { SqliteStateStore } from "../../src/state/sqlite.js";
+import { redisAnswers } from "../support/redis-probe.js";
 
 const dir = mkdtempSync(join(tmpdir(), "signalbox-open-"));
 const REDIS = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
 
-async function redisIsUp(): Promise<boolean> {
-  const probe = new Redis(REDIS, { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const redisUp = await redisIsUp();
+const redisUp = await redisAnswers(REDIS);
 if (!redisUp) {
   if (process.env.CI === "true") throw new Error(`redis is not reachable at '${REDIS}' and CI=true: refusing to skip`);
   console.warn(`\n*** SKIPPING the Redis case of openStateStore: no Redis at '${REDIS}' ***\n`);

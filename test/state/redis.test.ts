@@ -7,31 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSignalboxError } from "../../src/errors/signalbox-error.js";
 import type { StateUpdate } from "../../src/state/port.js";
 import { RedisStateStore } from "../../src/state/redis.js";
+import { redisAnswers } from "../support/redis-probe.js";
 import { runStateConformance } from "./conformance.js";
 
 const URL = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
 const RUN = `sbtest-${randomUUID().slice(0, 8)}`;
 const T0 = 1_700_000_000_000;
 
-async function redisIsUp(): Promise<boolean> {
-  const probe = new Redis(URL, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const up = await redisIsUp();
+const up = await redisAnswers(URL);
 if (!up) {
   if (process.env.CI === "true") throw new Error(`redis is not reachable at '${URL}' and CI=true: refusing to skip`);
   console.warn(`\n*** SKIPPING the Redis state tests: no Redis at '${URL}' ***\n`);
