@@ -14,11 +14,12 @@ export function isStorableKey(key: string): boolean {
   return key !== "__proto__";
 }
 
-export function applyToProfile(p: Profile, u: ProfileUpdate): void {
-  if (!isStorableKey(u.field) || (u.op === "see" && !isStorableKey(u.value))) return;
+/** Applies one update in place; returns the values a `see` evicted to stay within its cap (usually none). */
+export function applyToProfile(p: Profile, u: ProfileUpdate): readonly string[] {
+  if (!isStorableKey(u.field) || (u.op === "see" && !isStorableKey(u.value))) return NONE;
   if (u.op === "set") {
     p.values[u.field] = u.value;
-    return;
+    return NONE;
   }
   let set = p.sets[u.field];
   if (!set) {
@@ -30,19 +31,21 @@ export function applyToProfile(p: Profile, u: ProfileUpdate): void {
     s.n += 1;
     if (u.at > s.last) s.last = u.at;
     if (u.at < s.first) s.first = u.at;
-    return;
+    return NONE;
   }
   set[u.value] = { n: 1, first: u.at, last: u.at };
   const keys = Object.keys(set);
-  if (keys.length > u.cap) evictLeastRecent(set, keys.length - u.cap);
+  return keys.length > u.cap ? evictLeastRecent(set, keys.length - u.cap) : NONE;
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /**
- * Evicts the `howMany` values seen least recently; ties go to the value that comes first in the
+ * Evicts the `howMany` values seen least recently and returns them; ties go to the value that comes first in the
  * set's key order, as a stable sort by last-seen time would. The common case (one over the cap
  * on a 2,000-value population set) is a linear scan instead of a sort.
  */
-export function evictLeastRecent(set: Record<string, SeenStats>, howMany: number): void {
+export function evictLeastRecent(set: Record<string, SeenStats>, howMany: number): string[] {
   if (howMany === 1) {
     let victim: string | undefined;
     let oldest = Number.POSITIVE_INFINITY;
@@ -53,12 +56,18 @@ export function evictLeastRecent(set: Record<string, SeenStats>, howMany: number
         victim = key;
       }
     }
-    if (victim !== undefined) delete set[victim];
-    return;
+    if (victim === undefined) return [];
+    delete set[victim];
+    return [victim];
   }
   const byAge = Object.entries(set).sort((a, b) => a[1].last - b[1].last);
+  const victims: string[] = [];
   for (let i = 0; i < howMany; i++) {
     const victim = byAge[i];
-    if (victim) delete set[victim[0]];
+    if (victim) {
+      delete set[victim[0]];
+      victims.push(victim[0]);
+    }
   }
+  return victims;
 }
