@@ -99,7 +99,7 @@ async function measure(name: string, backend: AuditBackend, records: number, inF
 async function sqlite(durability: Durability, inFlight: number, records: number): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "signalbox-bench-audit-"));
   try {
-    const backend = new SqliteAuditBackend({ file: join(dir, "audit.db"), durability });
+    const backend = await SqliteAuditBackend.open({ file: join(dir, "audit.db"), durability });
     return await measure(`audit sqlite ${durability} record`, backend, records, inFlight);
   } finally {
     rmSync(dir, { recursive: true, force: true });

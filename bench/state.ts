@@ -92,10 +92,10 @@ export async function benchState(): Promise<BenchResult[]> {
 
   const dir = mkdtempSync(join(tmpdir(), "signalbox-bench-"));
   try {
-    const sqlite = new SqliteStateStore({ file: join(dir, "state.db") });
+    const sqlite = await SqliteStateStore.open({ file: join(dir, "state.db") });
     results.push(await measure("state/sqlite decision", sqlite, 10_000, 1, `${note}; WAL, synchronous=NORMAL`));
     await sqlite.close();
-    const strict = new SqliteStateStore({ file: join(dir, "strict.db"), strict: true });
+    const strict = await SqliteStateStore.open({ file: join(dir, "strict.db"), strict: true });
     results.push(await measure("state/sqlite-strict decision", strict, 2_000, 1, `${note}; WAL, synchronous=FULL`));
     await strict.close();
   } finally {

@@ -1,6 +1,6 @@
 /** The hash chain: how a record's hash is computed and placed after its writer's previous record. */
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { canonicalJson } from "./canonical-json.js";
 import type { AuditRecordV1, UnchainedRecord } from "./record.js";
 
@@ -41,5 +41,6 @@ export function chainRecordWithBody(
 }
 
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  // The one-shot form skips the Hash object: measurably cheaper for a record-sized text.
+  return hash("sha256", text, "hex");
 }

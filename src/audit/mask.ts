@@ -18,11 +18,27 @@ export function maskValue(key: MaskKey, value: JsonValue): string {
 /** A mask list and key prepared once: paths split, key imported (a string key is its UTF-8 bytes). */
 export type Masker = (request: JsonObject) => JsonObject;
 
+/** Masked strings remembered per masker; session ids repeat across a session's decisions. */
+const MAX_CACHED = 4096;
+
 export function createMasker(paths: readonly string[], key: string | Uint8Array): Masker {
   if (paths.length === 0) return (request) => request;
   const keyObject = createSecretKey(typeof key === "string" ? Buffer.from(key, "utf8") : key);
   const split = paths.map((p) => p.split("."));
-  return (request) => maskSplit(request, split, keyObject);
+  // An HMAC costs several microseconds, a lookup a fraction of one: the same value masks the same
+  // way under one key, so the answer is kept (bounded; the whole cache is dropped when full).
+  const cache = new Map<string, string>();
+  const mask = (value: JsonValue): string => {
+    if (typeof value !== "string") return maskValue(keyObject, value);
+    let masked = cache.get(value);
+    if (masked === undefined) {
+      masked = maskValue(keyObject, value);
+      if (cache.size >= MAX_CACHED) cache.clear();
+      cache.set(value, masked);
+    }
+    return masked;
+  };
+  return (request) => maskSplit(request, split, mask);
 }
 
 /**
@@ -34,7 +50,7 @@ export function maskRequest(request: JsonObject, paths: readonly string[], key: 
   return maskSplit(
     request,
     paths.map((p) => p.split(".")),
-    key,
+    (value) => maskValue(key, value),
   );
 }
 
@@ -42,7 +58,11 @@ export function maskRequest(request: JsonObject, paths: readonly string[], key: 
  * Copies only the objects on the way to a masked field and shares the rest with the input: the
  * record is serialised right away, so a deep copy of the whole request would be wasted work.
  */
-function maskSplit(request: JsonObject, paths: readonly (readonly string[])[], key: MaskKey): JsonObject {
+function maskSplit(
+  request: JsonObject,
+  paths: readonly (readonly string[])[],
+  mask: (value: JsonValue) => string,
+): JsonObject {
   const root: JsonObject = { ...request };
   const copies = new Set<JsonObject>([root]);
   for (const segments of paths) {
@@ -53,7 +73,7 @@ function maskSplit(request: JsonObject, paths: readonly (readonly string[])[], k
       const value = node[head];
       if (value === undefined || value === null) break;
       if (i === segments.length - 1) {
-        node[head] = maskValue(key, value);
+        node[head] = mask(value);
         break;
       }
       if (typeof value !== "object" || Array.isArray(value)) break;

@@ -107,7 +107,7 @@ async function openTarget(
   try {
     if (target.kind === "sqlite") {
       if (target.file !== ":memory:") mkdirSync(resolve(target.file, ".."), { recursive: true });
-      backend = new SqliteAuditBackend({ file: target.file, durability: options.durability ?? "normal" });
+      backend = await SqliteAuditBackend.open({ file: target.file, durability: options.durability ?? "normal" });
       defaultWriter = await backend.meta("writer_id", randomUUID());
     } else {
       const schema = options.schema ?? target.schema;

@@ -1,6 +1,14 @@
-/** The SQLite audit backend (better-sqlite3, WAL): the embedded default, `<dataDir>/audit.db`. */
+/**
+ * The SQLite audit backend (better-sqlite3, WAL): the embedded default, `<dataDir>/audit.db`.
+ * Appends to a file go through a writer thread (`src/storage/sqlite-writer.ts`), so the commit's cost
+ * is paid off the main thread; reads, migrations, `meta` and `retain` use the main-thread connection,
+ * which sees each commit as soon as the writer acknowledges it. `:memory:` cannot be shared with a
+ * thread, so there every write runs on the main-thread connection.
+ */
 
+import { resolve } from "node:path";
 import Database from "better-sqlite3";
+import { SqliteWriter, type WriteOp } from "../storage/sqlite-writer.js";
 import type { ChainHead } from "./chain.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import type { RetentionCut } from "./record.js";
@@ -41,19 +49,59 @@ export interface SqliteBackendOptions {
 
 const PAGE = 500;
 
+/** The writer thread's statements. */
+const WRITER_STATEMENTS = { record: insertRecords(1), anchor: INSERT_CHECKPOINT } as const;
+
+/** The writer ops that store `rows` (and the signed checkpoints they carry). */
+function appendOps(rows: readonly StoredRow[]): WriteOp[] {
+  const ops: WriteOp[] = [];
+  for (const r of rows) {
+    ops.push([
+      "record",
+      r.writer_id,
+      r.seq,
+      r.kind,
+      r.decision_id,
+      r.event_ms,
+      r.wall_ms,
+      r.subject,
+      r.segment,
+      r.control_path,
+      r.reason_codes,
+      r.shadow,
+      r.hash,
+      r.prev_hash,
+      r.body,
+    ]);
+    const anchor = anchorOfRow(r);
+    if (anchor) ops.push(["anchor", anchor.writer_id, anchor.seq, anchor.jws]);
+  }
+  return ops;
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(CREATE_MIGRATIONS_TABLE);
+  db.transaction(() => {
+    const current = (db.prepare(SELECT_MIGRATION_VERSION).get() as { version: number }).version;
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      for (const statement of m.statements) db.exec(statement);
+      db.prepare(INSERT_MIGRATION).run(m.version, new Date().toISOString());
+    }
+  }).immediate();
+}
+
 export class SqliteAuditBackend implements AuditBackend {
   readonly kind = "sqlite";
-  private readonly db: Database.Database;
   private readonly insertOne: Database.Statement;
   private readonly insertAnchor: Database.Statement;
   private readonly appendTx: Database.Transaction<(rows: readonly StoredRow[]) => void>;
 
-  constructor(options: SqliteBackendOptions) {
-    this.db = new Database(options.file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${options.durability === "strict" ? "FULL" : "NORMAL"}`);
-    this.db.pragma("busy_timeout = 5000");
-    this.migrate();
+  private constructor(
+    private readonly db: Database.Database,
+    /** Absent for `:memory:`: appends then run on `db`. */
+    private readonly writer: SqliteWriter | undefined,
+  ) {
     this.insertOne = this.db.prepare(insertRecords(1));
     this.insertAnchor = this.db.prepare(INSERT_CHECKPOINT);
     this.appendTx = this.db.transaction((rows: readonly StoredRow[]) => {
@@ -61,18 +109,29 @@ export class SqliteAuditBackend implements AuditBackend {
     });
   }
 
-  private migrate(): void {
-    this.db.exec(CREATE_MIGRATIONS_TABLE);
-    this.db
-      .transaction(() => {
-        const current = (this.db.prepare(SELECT_MIGRATION_VERSION).get() as { version: number }).version;
-        for (const m of MIGRATIONS) {
-          if (m.version <= current) continue;
-          for (const statement of m.statements) this.db.exec(statement);
-          this.db.prepare(INSERT_MIGRATION).run(m.version, new Date().toISOString());
-        }
-      })
-      .immediate();
+  /** Opens (and migrates) the store, and starts its writer thread unless the file is `:memory:`. */
+  static async open(options: SqliteBackendOptions): Promise<SqliteAuditBackend> {
+    const strict = options.durability === "strict";
+    const db = new Database(options.file);
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${strict ? "FULL" : "NORMAL"}`);
+      db.pragma("busy_timeout = 5000");
+      migrate(db);
+      const writer =
+        options.file === ":memory:"
+          ? undefined
+          : await SqliteWriter.open({
+              file: resolve(options.file),
+              synchronous: strict ? "FULL" : "NORMAL",
+              statements: WRITER_STATEMENTS,
+              label: "audit",
+            });
+      return new SqliteAuditBackend(db, writer);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
   }
 
   private insertRow(row: StoredRow): void {
@@ -90,8 +149,10 @@ export class SqliteAuditBackend implements AuditBackend {
     return this.db.prepare(SELECT_HEAD).get(writer) as ChainHead | undefined;
   }
 
+  /** All `rows` in one transaction (shared with appends of the same event-loop turn) or none. */
   async append(rows: readonly StoredRow[]): Promise<void> {
-    this.appendTx.immediate(rows);
+    if (this.writer) await this.writer.push(appendOps(rows));
+    else this.appendTx.immediate(rows);
   }
 
   async rowsForDecision(decisionId: string): Promise<StoredRow[]> {
@@ -135,6 +196,9 @@ export class SqliteAuditBackend implements AuditBackend {
   }
 
   async retain(beforeMs: number, build: (cuts: readonly RetentionCut[]) => StoredRow | undefined): Promise<number> {
+    // Appends still on their way to the writer commit first; the transaction below then runs on this
+    // thread without a turn boundary, so no writer batch lands in its middle.
+    await this.writer?.flush();
     return this.db
       .transaction(() => {
         const prefixes = this.db.prepare(SELECT_RETENTION_PREFIX).all(beforeMs) as {
@@ -158,6 +222,7 @@ export class SqliteAuditBackend implements AuditBackend {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,4 +1,8 @@
-/** The in-memory state adapter: one process, nothing kept across restarts; the reference adapter. */
+/**
+ * The in-memory state adapter: one process, nothing kept across restarts; the reference adapter.
+ * With a `journal` it reports every row it changes, which makes it the authoritative copy behind
+ * the SQLite adapter (a durable mirror); `restore*` load rows back at open.
+ */
 
 import type { JsonObject } from "../model/request.js";
 import {
@@ -14,7 +18,8 @@ import {
   type StateStore,
   type StateUpdate,
 } from "./port.js";
-import { applyToProfile } from "./profile-ops.js";
+import { applyToProfile, isStorableKey } from "./profile-ops.js";
+import type { DroppedKind, ExpiringKind, StateJournal } from "./state-journal.js";
 
 interface Counter {
   buckets: Map<number, number>;
@@ -32,6 +37,8 @@ export interface MemoryStateOptions {
   maxProfiles?: number;
   /** Most counters, claims and pending decisions kept, each. Default 1,000,000. */
   maxEntries?: number;
+  /** Told of every row-level change (see `StateJournal`); without one, nothing is reported. */
+  journal?: StateJournal;
 }
 
 export class MemoryStateStore implements StateStore {
@@ -43,11 +50,13 @@ export class MemoryStateStore implements StateStore {
   private readonly pending = new Map<string, Expiring<PendingDecision>>();
   private readonly maxProfiles: number;
   private readonly maxEntries: number;
+  private readonly journal: StateJournal | undefined;
   private closed = false;
 
   constructor(options: MemoryStateOptions = {}) {
     this.maxProfiles = options.maxProfiles ?? 1_000_000;
     this.maxEntries = options.maxEntries ?? 1_000_000;
+    this.journal = options.journal;
   }
 
   async read(query: StateQuery, now: number): Promise<StateSnapshot> {
@@ -81,7 +90,8 @@ export class MemoryStateStore implements StateStore {
         claims.set(spec.key, { first: existing.value, won: false });
       } else {
         this.claims.set(spec.key, { value: spec.holder, expiresAt: now + spec.ttlMs });
-        bound(this.claims, this.maxEntries);
+        this.journal?.claimed(spec.key, spec.holder, now + spec.ttlMs);
+        bound(this.claims, this.maxEntries, "claim", this.journal);
         claims.set(spec.key, { first: spec.holder, won: true });
       }
     }
@@ -93,7 +103,12 @@ export class MemoryStateStore implements StateStore {
     this.writeSync(updates, now);
   }
 
-  writeSync(updates: readonly StateUpdate[], _now: number): void {
+  writeSync(updates: readonly StateUpdate[], now: number): void {
+    // One branch: the journalled path is separate, so the plain adapter pays nothing for it.
+    if (this.journal) {
+      this.writeJournalled(updates, now, this.journal);
+      return;
+    }
     for (const u of updates) {
       switch (u.op) {
         case "see":
@@ -102,7 +117,7 @@ export class MemoryStateStore implements StateStore {
           if (!p) {
             p = emptyProfile();
             this.profiles.set(u.profile, p);
-            bound(this.profiles, this.maxProfiles);
+            bound(this.profiles, this.maxProfiles, "profile", undefined);
           }
           applyToProfile(p, u);
           break;
@@ -128,10 +143,141 @@ export class MemoryStateStore implements StateStore {
         }
         case "pending":
           this.pending.set(u.id, { value: u.record, expiresAt: u.record.at + u.ttlMs });
-          bound(this.pending, this.maxEntries);
+          bound(this.pending, this.maxEntries, "pending", undefined);
           break;
       }
     }
+  }
+
+  /** `writeSync` with every changed row reported to the journal. */
+  private writeJournalled(updates: readonly StateUpdate[], now: number, j: StateJournal): void {
+    for (const u of updates) {
+      switch (u.op) {
+        case "see":
+        case "set": {
+          let p = this.profiles.get(u.profile);
+          if (!p) {
+            p = emptyProfile();
+            this.profiles.set(u.profile, p);
+            bound(this.profiles, this.maxProfiles, "profile", j);
+          }
+          const evicted = applyToProfile(p, u);
+          if (!isStorableKey(u.field)) break;
+          j.touched(u.profile, now);
+          if (u.op === "set") j.valueSet(u.profile, u.field, u.value);
+          else {
+            const set = p.sets[u.field];
+            const stats = set && Object.hasOwn(set, u.value) ? set[u.value] : undefined;
+            if (stats) j.seen(u.profile, u.field, u.value, stats);
+            for (const v of evicted) j.evicted(u.profile, u.field, v);
+          }
+          break;
+        }
+        case "incr": {
+          const c = this.counter(u.counter, u.windowMs, j);
+          const b = bucketOf(u.at, u.windowMs);
+          const total = (c.buckets.get(b) ?? 0) + u.by;
+          c.buckets.set(b, total);
+          j.counted(u.counter, b, total, u.windowMs);
+          prune(c, u.at);
+          break;
+        }
+        case "distinct": {
+          const c = this.counter(u.counter, u.windowMs, j);
+          const b = bucketOf(u.at, u.windowMs);
+          let s = c.distinct.get(b);
+          if (!s) {
+            s = new Set();
+            c.distinct.set(b, s);
+          }
+          if (!s.has(u.member)) {
+            s.add(u.member);
+            j.memberAdded(u.counter, b, u.member, u.windowMs);
+          }
+          prune(c, u.at);
+          break;
+        }
+        case "pending":
+          this.pending.set(u.id, { value: u.record, expiresAt: u.record.at + u.ttlMs });
+          j.pendingStored(u.id, u.record, u.record.at + u.ttlMs);
+          bound(this.pending, this.maxEntries, "pending", j);
+          break;
+      }
+    }
+  }
+
+  // --- restore (loading a durable copy at open) and expiry; nothing here is journalled except drops ---
+
+  /** Puts a loaded profile in as the most recently used one. */
+  restoreProfile(key: string, profile: Profile): void {
+    this.profiles.delete(key);
+    this.profiles.set(key, profile);
+    bound(this.profiles, this.maxProfiles, "profile", this.journal);
+  }
+
+  /** Puts a loaded counter bucket total in. */
+  restoreCount(key: string, bucket: number, total: number, windowMs: number): void {
+    this.counter(key, windowMs, this.journal).buckets.set(bucket, total);
+  }
+
+  /** Puts a loaded distinct member in. */
+  restoreMember(key: string, bucket: number, member: string, windowMs: number): void {
+    const c = this.counter(key, windowMs, this.journal);
+    let s = c.distinct.get(bucket);
+    if (!s) {
+      s = new Set();
+      c.distinct.set(bucket, s);
+    }
+    s.add(member);
+  }
+
+  /** Puts a loaded claim in. */
+  restoreClaim(key: string, holder: JsonObject, expiresAt: number): void {
+    this.claims.set(key, { value: holder, expiresAt });
+    bound(this.claims, this.maxEntries, "claim", this.journal);
+  }
+
+  /** Puts a loaded pending decision in. */
+  restorePending(id: string, record: PendingDecision, expiresAt: number): void {
+    this.pending.set(id, { value: record, expiresAt });
+    bound(this.pending, this.maxEntries, "pending", this.journal);
+  }
+
+  /**
+   * Drops a claim or pending decision whose time has passed, or a counter with no bucket left in
+   * its window, at `now`; returns whether it did. A live entry is left alone.
+   */
+  expire(kind: ExpiringKind, key: string, now: number): boolean {
+    let expired: boolean;
+    if (kind === "counter") {
+      const c = this.counters.get(key);
+      expired = c !== undefined && newestBucket(c) < oldestBucket(now, c.windowMs);
+      if (expired) this.counters.delete(key);
+    } else {
+      const map: Map<string, Expiring<unknown>> = kind === "claim" ? this.claims : this.pending;
+      const e = map.get(key);
+      expired = e !== undefined && e.expiresAt <= now;
+      if (expired) map.delete(key);
+    }
+    if (expired) this.journal?.expired(kind, key, now);
+    return expired;
+  }
+
+  /** Drops a profile (retention); returns whether it existed. */
+  dropProfile(key: string): boolean {
+    const existed = this.profiles.delete(key);
+    if (existed) this.journal?.dropped("profile", key);
+    return existed;
+  }
+
+  /** How many profiles, counters, claims and pending decisions are held, for diagnostics. */
+  sizes(): { profiles: number; counters: number; claims: number; pending: number } {
+    return {
+      profiles: this.profiles.size,
+      counters: this.counters.size,
+      claims: this.claims.size,
+      pending: this.pending.size,
+    };
   }
 
   async getPending(id: string, now: number): Promise<PendingDecision | undefined> {
@@ -140,6 +286,7 @@ export class MemoryStateStore implements StateStore {
     if (!e) return undefined;
     if (e.expiresAt <= now) {
       this.pending.delete(id);
+      this.journal?.expired("pending", id, now);
       return undefined;
     }
     return e.value;
@@ -149,12 +296,12 @@ export class MemoryStateStore implements StateStore {
     this.closed = true;
   }
 
-  private counter(key: string, windowMs: number): Counter {
+  private counter(key: string, windowMs: number, j?: StateJournal): Counter {
     let c = this.counters.get(key);
     if (!c) {
       c = { buckets: new Map(), distinct: new Map(), windowMs };
       this.counters.set(key, c);
-      bound(this.counters, this.maxEntries);
+      bound(this.counters, this.maxEntries, "counter", j);
     }
     return c;
   }
@@ -198,11 +345,23 @@ function prune(c: Counter, now: number): void {
   for (const b of c.distinct.keys()) if (b < oldest) c.distinct.delete(b);
 }
 
-/** Drops the oldest-inserted entries of a map beyond `max` (maps iterate in insertion order). */
-function bound<K, V>(map: Map<K, V>, max: number): void {
+/** The newest bucket a counter holds a count or a member in. */
+function newestBucket(c: Counter): number {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const b of c.buckets.keys()) if (b > newest) newest = b;
+  for (const b of c.distinct.keys()) if (b > newest) newest = b;
+  return newest;
+}
+
+/**
+ * Drops the oldest-inserted entries of a map beyond `max` (maps iterate in insertion order), and
+ * tells the journal, if any, so their rows go too.
+ */
+function bound<V>(map: Map<string, V>, max: number, kind: DroppedKind, journal: StateJournal | undefined): void {
   while (map.size > max) {
     const first = map.keys().next();
     if (first.done) return;
     map.delete(first.value);
+    journal?.dropped(kind, first.value);
   }
 }

@@ -26,12 +26,12 @@ export async function openStateStore(url: string | undefined, dataDir: string): 
   );
 }
 
-function openSqlite(spec: string, dataDir: string): StateStore {
+function openSqlite(spec: string, dataDir: string): Promise<StateStore> {
   const [target = "", query = ""] = spec.replace(/^sqlite:/i, "").split("?", 2);
   const params = new URLSearchParams(query);
   const path = target.startsWith("//") ? target.slice(2) : target;
   const file = path === "" ? join(dataDir, "state.db") : isAbsolute(path) ? path : join(dataDir, path);
-  return new SqliteStateStore({ file, strict: flag(params.get("strict"), spec) });
+  return SqliteStateStore.open({ file, strict: flag(params.get("strict"), spec) });
 }
 
 async function openRedis(spec: string): Promise<StateStore> {

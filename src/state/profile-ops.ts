@@ -1,6 +1,15 @@
 /** Applying profile updates (`see`, `set`) to a profile document; shared by every adapter that stores documents. */
 
 import type { Profile, SeenStats, StateUpdate } from "./port.js";
+import {
+  noteAdded,
+  noteEvicted,
+  noteSeenAgain,
+  type SetSummary,
+  SUMMARY_MIN_SIZE,
+  summarise,
+  summaryOf,
+} from "./profile-summary.js";
 
 type ProfileUpdate = Extract<StateUpdate, { op: "see" } | { op: "set" }>;
 
@@ -14,7 +23,11 @@ export function isStorableKey(key: string): boolean {
   return key !== "__proto__";
 }
 
-/** Applies one update in place; returns the values a `see` evicted to stay within its cap (usually none). */
+/**
+ * Applies one update in place; returns the values a `see` evicted to stay within its cap (usually none).
+ * It keeps the set's summary (src/state/profile-summary.ts) in step, and registers one when the set
+ * reaches `SUMMARY_MIN_SIZE` values.
+ */
 export function applyToProfile(p: Profile, u: ProfileUpdate): readonly string[] {
   if (!isStorableKey(u.field) || (u.op === "see" && !isStorableKey(u.value))) return NONE;
   if (u.op === "set") {
@@ -26,16 +39,25 @@ export function applyToProfile(p: Profile, u: ProfileUpdate): readonly string[] 
     set = {};
     p.sets[u.field] = set;
   }
+  const summary = summaryOf(set);
   const s = Object.hasOwn(set, u.value) ? set[u.value] : undefined;
   if (s) {
     s.n += 1;
     if (u.at > s.last) s.last = u.at;
     if (u.at < s.first) s.first = u.at;
+    if (summary) noteSeenAgain(summary, u.at);
     return NONE;
   }
   set[u.value] = { n: 1, first: u.at, last: u.at };
-  const keys = Object.keys(set);
-  return keys.length > u.cap ? evictLeastRecent(set, keys.length - u.cap) : NONE;
+  let size: number;
+  if (summary) {
+    noteAdded(summary, u.at);
+    size = summary.size;
+  } else {
+    size = Object.keys(set).length;
+    if (size >= SUMMARY_MIN_SIZE) summarise(set);
+  }
+  return size > u.cap ? evictLeastRecent(set, size - u.cap) : NONE;
 }
 
 const NONE: readonly string[] = Object.freeze([]);
@@ -43,31 +65,87 @@ const NONE: readonly string[] = Object.freeze([]);
 /**
  * Evicts the `howMany` values seen least recently and returns them; ties go to the value that comes first in the
  * set's key order, as a stable sort by last-seen time would. The common case (one over the cap
- * on a 2,000-value population set) is a linear scan instead of a sort.
+ * on a 2,000-value population set) is a linear scan instead of a sort. A summarised set's summary
+ * is corrected here: the victims are subtracted, and the minima of what remains are recomputed by
+ * the same scan.
  */
 export function evictLeastRecent(set: Record<string, SeenStats>, howMany: number): string[] {
-  if (howMany === 1) {
-    let victim: string | undefined;
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const key in set) {
-      const last = (set[key] as SeenStats).last;
-      if (last < oldest) {
-        oldest = last;
-        victim = key;
-      }
-    }
-    if (victim === undefined) return [];
-    delete set[victim];
-    return [victim];
-  }
+  const summary = summaryOf(set);
+  if (howMany === 1) return summary ? evictOneSummarised(set, summary) : evictOne(set);
   const byAge = Object.entries(set).sort((a, b) => a[1].last - b[1].last);
   const victims: string[] = [];
+  let removedTotal = 0;
   for (let i = 0; i < howMany; i++) {
     const victim = byAge[i];
     if (victim) {
       delete set[victim[0]];
       victims.push(victim[0]);
+      removedTotal += victim[1].n;
     }
   }
+  if (summary) {
+    let minFirst = Number.POSITIVE_INFINITY;
+    let minLast = Number.POSITIVE_INFINITY;
+    for (let i = victims.length; i < byAge.length; i++) {
+      const s = (byAge[i] as [string, SeenStats])[1];
+      if (!(s.first >= minFirst)) minFirst = s.first;
+      if (!(s.last >= minLast)) minLast = s.last;
+    }
+    noteEvicted(summary, victims.length, removedTotal, minFirst, minLast);
+  }
   return victims;
+}
+
+function evictOne(set: Record<string, SeenStats>): string[] {
+  let victim: string | undefined;
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const key in set) {
+    const last = (set[key] as SeenStats).last;
+    if (last < oldest) {
+      oldest = last;
+      victim = key;
+    }
+  }
+  if (victim === undefined) return [];
+  delete set[victim];
+  return [victim];
+}
+
+/**
+ * `evictOne` that also finds, in the same pass, the smallest `last` and `first` of the values that
+ * stay: the runner-up of each minimum is kept, for when the minimum belongs to the victim.
+ */
+function evictOneSummarised(set: Record<string, SeenStats>, summary: SetSummary): string[] {
+  let victim: string | undefined;
+  let oldest = Number.POSITIVE_INFINITY;
+  let nextOldest = Number.POSITIVE_INFINITY;
+  let firstKey: string | undefined;
+  let minFirst = Number.POSITIVE_INFINITY;
+  let nextMinFirst = Number.POSITIVE_INFINITY;
+  let poisoned = false;
+  for (const key in set) {
+    const s = set[key] as SeenStats;
+    if (s.last < oldest) {
+      nextOldest = oldest;
+      oldest = s.last;
+      victim = key;
+    } else if (s.last < nextOldest) {
+      nextOldest = s.last;
+    }
+    if (s.first < minFirst) {
+      nextMinFirst = minFirst;
+      minFirst = s.first;
+      firstKey = key;
+    } else if (s.first < nextMinFirst) {
+      nextMinFirst = s.first;
+    }
+    // A NaN time is never the victim; it keeps the set on the scan path (see `summarise`).
+    if (Number.isNaN(s.last) || Number.isNaN(s.first)) poisoned = true;
+  }
+  if (victim === undefined) return [];
+  const removedTotal = (set[victim] as SeenStats).n;
+  delete set[victim];
+  const remainingFirst = victim === firstKey ? nextMinFirst : minFirst;
+  noteEvicted(summary, 1, removedTotal, poisoned ? Number.NaN : remainingFirst, poisoned ? Number.NaN : nextOldest);
+  return [victim];
 }

@@ -22,14 +22,18 @@ function script(name: string, source: string): RedisScript {
  */
 export const FIELD_SEP = "\x1f";
 
+/** Suffix of a field's eviction index key, appended to its profile key with the field name. */
+export const INDEX_SUFFIX = ":z:";
+
 /** Op codes of the write script's ARGV, one letter each so the argument list stays short. */
 export const OP = { see: "s", set: "v", incr: "i", distinct: "h", pending: "d" } as const;
 
 /**
- * A decision's counters and claims, in one script. KEYS: the counter hashes, then the claim strings.
- * ARGV: counter count, claim count, now; then per counter its oldest and newest bucket; then per
- * claim holder JSON, expiresAt, ttlMs. Returns one flat list: per counter `{count, distinct}` (count
- * as a decimal string, since Lua would truncate a float reply), then per claim `{won, holder JSON}`.
+ * The counters and claims of a decision (or of several, coalesced), in one script. KEYS: the counter
+ * hashes, then the claim strings. ARGV: counter count, claim count; then per counter its oldest and
+ * newest bucket; then per claim holder JSON, expiresAt, ttlMs and the caller's now (`readArgs` in
+ * redis-read-batch.ts). Returns one flat list: per counter `{count, distinct}` (count as a decimal
+ * string, since Lua would truncate a float reply), then per claim `{won, holder JSON}`.
  *
  * Profiles are not read here but by plain `HGETALL`s sent with it: handing a large hash
  * through Lua (reply → Lua table → reply) cost Redis about ten times what the `HGETALL` itself does.
@@ -43,24 +47,30 @@ export const READ = script(
   "state_read",
   `
 local nc, nk = tonumber(ARGV[1]), tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
 local out = {}
-local a = 4
+local a = 3
 for i = 1, nc do
   local key = KEYS[i]
   local oldest, newest = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   a = a + 2
-  local fields, hlls = {}, {}
-  local base = string.sub(key, 1, -3) .. ":h:"
-  for b = oldest, newest do
-    local f = string.format("%d", b)
-    fields[#fields + 1] = f
-    hlls[#hlls + 1] = base .. f
-  end
+  -- The buckets that exist (HGETALL: most counters have none, and building the eleven field names
+  -- cost more than the call), summed oldest first as a float sum must always be.
   local count = 0
-  for _, s in ipairs(redis.call("HMGET", key, unpack(fields))) do
-    if s then count = count + tonumber(s) end
+  local flat = redis.call("HGETALL", key)
+  if #flat > 0 then
+    local inWindow = {}
+    for j = 1, #flat, 2 do
+      local b = tonumber(flat[j])
+      if b and b >= oldest and b <= newest then inWindow[b - oldest + 1] = tonumber(flat[j + 1]) end
+    end
+    for j = 1, newest - oldest + 1 do
+      local v = inWindow[j]
+      if v then count = count + v end
+    end
   end
+  local base = string.sub(key, 1, -3) .. ":h:"
+  local hlls = {}
+  for b = oldest, newest do hlls[#hlls + 1] = string.format("%s%d", base, b) end
   -- PFCOUNT over several keys merges them into a full-size temporary HyperLogLog, so count only the
   -- buckets that exist; most counters have none.
   local distinct = 0
@@ -79,8 +89,8 @@ end
 
 for i = 1, nk do
   local key = KEYS[nc + i]
-  local holder, expiresAt, ttl = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  a = a + 3
+  local holder, expiresAt, ttl, now = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+  a = a + 4
   local first = nil
   local cur = redis.call("GET", key)
   if cur then
@@ -99,14 +109,23 @@ return out
 );
 
 /**
- * One decision's write, applied in order and atomically. KEYS: every key written. ARGV: profile TTL
+ * One decision's write (or several decisions' writes, coalesced one after another), applied in
+ * order and atomically. KEYS: every key written. ARGV: profile TTL
  * ms, then ops, each an op code and a 1-based index into KEYS:
  * `v, k, field, json` (set) · `s, k, field, value, at, cap` (see) · `i, k, ttlMs, oldest, bucket, by`
  * (incr) · `h, k, ttlMs, member` (distinct) · `d, k, json, px` (pending).
  *
  * `see` keeps `n:first:last` and evicts the least recently seen values beyond `cap` (ties broken by
- * value, so every node evicts the same one). A counter hash drops buckets older than the window, so
- * an ever-active counter stays small although its TTL keeps sliding. Each key's TTL is renewed once.
+ * value, so every node evicts the same one). A field that has gone over its cap has an eviction
+ * index, a sorted set `<profile key>:z:<field>` of its values scored by last-seen time (same hash
+ * tag, same TTL as the profile): eviction is a `ZPOPMIN`, O(log n), not a scan and sort of the
+ * field. Seeing a known value leaves the index alone, so a score may lag; eviction puts a popped
+ * value that was seen since back at its real time and pops again. The index is (re)built from the
+ * hash, with one `HSCAN`, whenever the field's count says it misses values: the first time over
+ * the cap, a profile written before indexes existed, an expired index, a raised cap. Fields below
+ * their cap, most of an identity's, have none. A counter hash drops buckets older than the window,
+ * so an ever-active counter stays small although its TTL keeps sliding. Each key's TTL is renewed
+ * once.
  */
 export const WRITE = script(
   "state_write",
@@ -114,6 +133,7 @@ export const WRITE = script(
 local SEP = "\\31"
 local profileTtl = ARGV[1]
 local function num(x) return string.format("%.17g", x) end
+local function lastSeen(stats) return tonumber(string.sub(stats, string.find(stats, ":[^:]*$") + 1)) end
 local expire, trim = {}, {}
 local i = 2
 local n = #ARGV
@@ -124,44 +144,79 @@ while i <= n do
     expire[key] = profileTtl
     i = i + 4
   elseif op == "s" then
-    local field, value = ARGV[i + 2], ARGV[i + 3]
-    local at, cap = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+    local field, value, at = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+    local cap = tonumber(ARGV[i + 5])
     i = i + 6
     expire[key] = profileTtl
-    local prefix = "s" .. SEP .. field .. SEP
-    local hf = prefix .. value
+    local hf = "s" .. SEP .. field .. SEP .. value
+    local atn = tonumber(at)
     local cur = redis.call("HGET", key, hf)
     if cur then
-      local cn, first, last = string.match(cur, "^([^:]+):([^:]+):([^:]+)$")
-      cn, first, last = tonumber(cn) + 1, tonumber(first), tonumber(last)
-      if at > last then last = at end
-      if at < first then first = at end
-      redis.call("HSET", key, hf, num(cn) .. ":" .. num(first) .. ":" .. num(last))
+      -- n:first:last, rebuilt from the parts that did not change (every string made costs Lua);
+      -- \`at\` is stored as the caller wrote it, the same number as its %.17g form
+      local a = string.find(cur, ":", 1, true)
+      local b = string.find(cur, ":", a + 1, true)
+      local n = num(tonumber(string.sub(cur, 1, a - 1)) + 1)
+      local stats
+      if atn > tonumber(string.sub(cur, b + 1)) then
+        stats = n .. string.sub(cur, a, b) .. at
+      elseif atn < tonumber(string.sub(cur, a + 1, b - 1)) then
+        stats = n .. ":" .. at .. string.sub(cur, b)
+      else
+        stats = n .. string.sub(cur, a)
+      end
+      redis.call("HSET", key, hf, stats)
     else
-      redis.call("HSET", key, hf, "1:" .. num(at) .. ":" .. num(at))
-      local size = redis.call("HINCRBY", key, "c" .. SEP .. field, 1)
+      redis.call("HSET", key, hf, "1:" .. at .. ":" .. at)
+      local cf = "c" .. SEP .. field
+      local size = redis.call("HINCRBY", key, cf, 1)
       if size > cap then
-        -- HSCAN filters by the field's prefix inside Redis, so only this field's values reach Lua
-        -- (HGETALL would copy the whole profile on every eviction).
-        local pattern = string.gsub(prefix, "[%*%?%[%]\\\\]", "\\\\%0") .. "*"
-        local members = {}
-        local cursor = "0"
-        repeat
-          local page = redis.call("HSCAN", key, cursor, "MATCH", pattern, "COUNT", 1000)
-          cursor = page[1]
-          local all = page[2]
-          for j = 1, #all, 2 do
-            members[#members + 1] = { all[j], tonumber(string.match(all[j + 1], ":([^:]+)$")) }
+        local prefix = "s" .. SEP .. field .. SEP
+        local idx = key .. "${INDEX_SUFFIX}" .. field
+        if redis.call("ZCARD", idx) == size - 1 then
+          redis.call("ZADD", idx, at, value)
+        else
+          -- No index (first time over the cap, a profile written before indexes existed, an index
+          -- that expired) or one that missed values (the cap was raised meanwhile): build it from
+          -- the hash. HSCAN filters by the field's prefix inside Redis, so only this field's values
+          -- reach Lua.
+          redis.call("DEL", idx)
+          local pattern = string.gsub(prefix, "[%*%?%[%]\\\\]", "\\\\%0") .. "*"
+          local skip = #prefix + 1
+          local cursor = "0"
+          repeat
+            local page = redis.call("HSCAN", key, cursor, "MATCH", pattern, "COUNT", 1000)
+            cursor = page[1]
+            local all = page[2]
+            local zargs = {}
+            for j = 1, #all, 2 do
+              zargs[#zargs + 1] = lastSeen(all[j + 1])
+              zargs[#zargs + 1] = string.sub(all[j], skip)
+            end
+            for j = 1, #zargs, 7000 do
+              redis.call("ZADD", idx, unpack(zargs, j, math.min(j + 6999, #zargs)))
+            end
+          until cursor == "0"
+        end
+        -- Scores lag behind: a value seen again keeps the score it had when indexed (so seeing a
+        -- known value costs nothing here). The lowest score is therefore a lower bound; a popped
+        -- value seen since goes back in at its real time, and the first popped value whose score
+        -- is current is the least recently seen (equal scores by value: the same on every node).
+        local held = redis.call("ZCARD", idx)
+        while held > cap do
+          local top = redis.call("ZPOPMIN", idx)
+          local hv = prefix .. top[1]
+          local stats = redis.call("HGET", key, hv)
+          local last = stats and lastSeen(stats)
+          if last and last > tonumber(top[2]) then
+            redis.call("ZADD", idx, last, top[1])
+          else
+            if stats then redis.call("HDEL", key, hv) end
+            held = held - 1
           end
-        until cursor == "0"
-        table.sort(members, function(x, y)
-          if x[2] == y[2] then return x[1] < y[1] end
-          return x[2] < y[2]
-        end)
-        local excess = #members - cap
-        for j = 1, excess do redis.call("HDEL", key, members[j][1]) end
-        if excess < 0 then excess = 0 end
-        redis.call("HSET", key, "c" .. SEP .. field, #members - excess)
+        end
+        redis.call("HSET", key, cf, held)
+        expire[idx] = profileTtl
       end
     end
   elseif op == "i" then

@@ -1,4 +1,9 @@
-/** The Redis state adapter: state shared by many decision nodes, one round trip per read and per write. */
+/**
+ * The Redis state adapter: state shared by many decision nodes, one round trip per read and per write.
+ * The script calls of the reads and writes issued in one event-loop turn are coalesced
+ * (redis-read-batch.ts, redis-write-batch.ts), and population profiles are served from a node-local
+ * copy refreshed every `populationRefreshMs` (redis-population.ts).
+ */
 
 import { Redis } from "ioredis";
 import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
@@ -18,7 +23,10 @@ import {
   type StateUpdate,
 } from "./port.js";
 import { isStorableKey } from "./profile-ops.js";
-import { FIELD_SEP, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
+import { PopulationCache } from "./redis-population.js";
+import { ReadBatcher, readArgs, type ScriptRead } from "./redis-read-batch.js";
+import { FIELD_SEP, INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
+import { WriteBatcher } from "./redis-write-batch.js";
 
 export interface RedisStateOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -29,6 +37,16 @@ export interface RedisStateOptions {
   commandTimeoutMs?: number;
   /** Sliding retention of a profile after its last write. Default 180 days. */
   profileTtlMs?: number;
+  /**
+   * Oldest a node-local copy of a population profile (`global:*`) may be when a read uses it, in ms.
+   * Default 1000; 0 reads them from Redis on every read like any other profile. See `PopulationCache`.
+   */
+  populationRefreshMs?: number;
+  /**
+   * Send the script calls of the reads (their counters and claims) and of the writes issued in one
+   * event-loop turn as one call each (default true). False sends one script call per read and write.
+   */
+  coalesce?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -49,6 +67,12 @@ export class RedisStateStore implements StateStore {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly profileTtlMs: number;
+  private readonly population: PopulationCache;
+  /** Coalesces the counters and claims of the reads of one event-loop turn into one script call. */
+  readonly reads = new ReadBatcher((keys, args) => this.evalScript(READ, keys, args));
+  /** Coalesces the writes of one event-loop turn into one script call. */
+  readonly writes = new WriteBatcher((keys, ops) => this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]));
+  private readonly coalesce: boolean;
   private scriptsLoaded = false;
   private closed = false;
 
@@ -59,6 +83,12 @@ export class RedisStateStore implements StateStore {
     }
     this.timeoutMs = options.commandTimeoutMs ?? 1000;
     this.profileTtlMs = options.profileTtlMs ?? 180 * DAY_MS;
+    const refreshMs = options.populationRefreshMs ?? 1000;
+    if (!(Number.isFinite(refreshMs) && refreshMs >= 0)) {
+      throw new SignalboxError("CONFIG_INVALID", `populationRefreshMs ${refreshMs} must be 0 or more milliseconds`);
+    }
+    this.population = new PopulationCache(refreshMs);
+    this.coalesce = options.coalesce ?? true;
     this.redis = new Redis(options.url, {
       lazyConnect: true,
       // Fail fast while disconnected: the engine routes a failed read to the segment's on_error path,
@@ -108,33 +138,52 @@ export class RedisStateStore implements StateStore {
     if (profiles.length + counters.length + claims.length === 0) {
       return { profiles: new Map(), counters: new Map(), claims: new Map() };
     }
-    const keys: string[] = [];
-    const args: (string | number)[] = [counters.length, claims.length, now];
-    for (const spec of counters) {
-      keys.push(this.key(spec.key, "counter"));
-      args.push(oldestBucket(now, spec.windowMs), bucketOf(now, spec.windowMs));
-    }
-    for (const c of claims) {
-      keys.push(this.key(c.key, "claim"));
-      args.push(JSON.stringify(c.holder), now + c.ttlMs, retention(c.ttlMs));
-    }
+    const scriptRead: ScriptRead = {
+      counters: counters.map((spec) => ({
+        key: this.key(spec.key, "counter"),
+        oldest: oldestBucket(now, spec.windowMs),
+        newest: bucketOf(now, spec.windowMs),
+      })),
+      claims: claims.map((c) => ({
+        key: this.key(c.key, "claim"),
+        holder: JSON.stringify(c.holder),
+        expiresAt: now + c.ttlMs,
+        ttlMs: retention(c.ttlMs),
+        now,
+      })),
+    };
     // One round trip: a plain HGETALL per profile (cheapest for Redis) and, when there are counters
-    // or claims, one script for all of them, issued in one tick so auto-pipelining sends them in one
-    // write. The upper-case name skips ioredis's reply transform of `hgetall` into an object, which
-    // cost more than parsing the flat array (parseProfile takes both).
-    const scripted = keys.length > 0;
-    if (!scripted) this.roundTrips += 1;
-    const hashes = profiles.map((key) => this.redis.call("HGETALL", this.key(key, "profile")) as Promise<StoredHash>);
-    const [scriptReply, ...stored] = await Promise.all([
-      scripted ? this.evalScript(READ, keys, args) : [],
-      ...hashes,
-    ]).catch((err: unknown) => {
+    // or claims, one script for all of them (shared with the other reads of this turn), issued in
+    // one tick so auto-pipelining sends them together. The script is queued first, so that its
+    // call is made before auto-pipelining flushes the HGETALLs. The upper-case name skips ioredis's reply transform of `hgetall` into an object, which
+    // cost more than parsing the flat array (parseProfile takes both). A population profile comes
+    // from the node's copy when it is fresh; else its fetch joins this pipeline.
+    const scripted = counters.length + claims.length > 0;
+    const script = scripted ? this.readScript(scriptRead) : undefined;
+    let fetched = false;
+    const cached: boolean[] = [];
+    const hashes = profiles.map((key): Profile | Promise<unknown> => {
+      const covered = this.population.covers(key);
+      cached.push(covered);
+      if (covered) {
+        const copy = this.population.lookup(key);
+        if (copy !== undefined) return copy;
+      }
+      fetched = true;
+      const reply = this.redis.call("HGETALL", this.key(key, "profile")) as Promise<StoredHash>;
+      return covered ? this.population.track(key, reply.then(parseProfile)) : reply;
+    });
+    if (!scripted && fetched) this.roundTrips += 1;
+    const [scriptReply, ...stored] = await Promise.all([script ?? [], ...hashes]).catch((err: unknown) => {
       throw isSignalboxError(err) ? err : failed(err);
     });
     const snapshot: StateSnapshot = { profiles: new Map(), counters: new Map(), claims: new Map() };
     let i = 0;
     for (const key of profiles) {
-      (snapshot.profiles as Map<string, Profile>).set(key, parseProfile(stored[i++] as StoredHash | null));
+      const reply = stored[i];
+      const profile = cached[i] ? (reply as Profile) : parseProfile(reply as StoredHash | null);
+      (snapshot.profiles as Map<string, Profile>).set(key, profile);
+      i++;
     }
     const results = scriptReply as unknown[];
     let j = 0;
@@ -152,21 +201,30 @@ export class RedisStateStore implements StateStore {
     return snapshot;
   }
 
+  /** The counters and claims of one read: one script call, or a share of the turn's call. */
+  private readScript(read: ScriptRead): Promise<unknown[]> {
+    if (this.coalesce) return this.reads.add(read);
+    const keys = [...read.counters.map((c) => c.key), ...read.claims.map((c) => c.key)];
+    return this.evalScript(READ, keys, readArgs(read.counters, read.claims)) as Promise<unknown[]>;
+  }
+
   async write(updates: readonly StateUpdate[], now: number): Promise<void> {
     if (!this.isReady()) await this.ready();
     if (updates.length === 0) return;
     // Every key is sent once in KEYS; ops refer to it by its 1-based index.
     const keys: string[] = [];
     const slots = new Map<string, number>();
+    const args: (string | number)[] = [];
+    const keyRefs: number[] = [];
     const slot = (key: string): number => {
       let i = slots.get(key);
       if (i === undefined) {
         i = keys.push(key);
         slots.set(key, i);
       }
+      keyRefs.push(args.length + 1);
       return i;
     };
-    const args: (string | number)[] = [this.profileTtlMs];
     for (const u of updates) {
       switch (u.op) {
         case "see":
@@ -203,7 +261,9 @@ export class RedisStateStore implements StateStore {
         }
       }
     }
-    await this.evalScript(WRITE, keys, args);
+    if (args.length === 0) return;
+    if (this.coalesce) await this.writes.add({ keys, ops: args, keyRefs });
+    else await this.evalScript(WRITE, keys, [this.profileTtlMs, ...args]);
   }
 
   async getPending(id: string, now: number): Promise<PendingDecision | undefined> {
@@ -220,11 +280,17 @@ export class RedisStateStore implements StateStore {
     return stored.e > now ? stored.r : undefined;
   }
 
-  /** Bytes Redis uses for every key of one state key (profile, counter and its buckets), via `MEMORY USAGE`. */
+  /**
+   * Bytes Redis uses for every key of some state keys (a profile and its eviction indexes, a counter
+   * and its HyperLogLog buckets), via `MEMORY USAGE`.
+   */
   async memoryUsage(keys: { profiles?: readonly string[]; counters?: readonly string[] }): Promise<number> {
     await this.ready();
     const patterns = [
-      ...(keys.profiles ?? []).map((k) => this.key(k, "profile")),
+      ...(keys.profiles ?? []).flatMap((k) => [
+        this.key(k, "profile"),
+        `${globEscape(this.key(k, "profile"))}${INDEX_SUFFIX}*`,
+      ]),
       ...(keys.counters ?? []).flatMap((k) => [
         this.key(k, "counter"),
         `${globEscape(this.key(k, "distinct", 0)).slice(0, -1)}*`,
@@ -402,12 +468,23 @@ function addField(p: Profile, field: string, raw: string): void {
       set = {};
       p.sets[name] = set;
     }
-    set[value] = {
-      n: Number(raw.slice(0, a)),
-      first: Number(raw.slice(a + 1, b)),
-      last: Number(raw.slice(b + 1)),
-    };
+    set[value] = { n: numberAt(raw, 0, a), first: numberAt(raw, a + 1, b), last: numberAt(raw, b + 1, raw.length) };
   }
+}
+
+/**
+ * The number written in `s` from `start` to `end`: whole numbers (counts and epoch ms, nearly all
+ * of them) are read digit by digit without cutting a substring; anything else goes to `Number`.
+ */
+function numberAt(s: string, start: number, end: number): number {
+  if (end - start > 15 || end <= start) return Number(s.slice(start, end));
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(s.slice(start, end));
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 function check(replies: Replies): Replies {
@@ -425,6 +502,8 @@ function unavailable(message: string, cause?: unknown): SignalboxError<"STATE_UN
 }
 
 function escapeBraces(s: string): string {
+  // most keys have nothing to escape: three scans are cheaper than a regular expression replace
+  if (s.indexOf("{") < 0 && s.indexOf("}") < 0 && s.indexOf("%") < 0) return s;
   return s.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

@@ -92,7 +92,7 @@ async function writeFixtureChain(backend: SqliteAuditBackend): Promise<StoredRow
 
 describe("records written before the fast path", () => {
   it("still verify", async () => {
-    const backend = new SqliteAuditBackend({ file: ":memory:" });
+    const backend = await SqliteAuditBackend.open({ file: ":memory:" });
     await backend.append(fixture.rows);
     const result = await verifyChain(backend);
     expect(result.firstBroken).toBeUndefined();
@@ -102,13 +102,13 @@ describe("records written before the fast path", () => {
   });
 
   it("are reproduced byte for byte from the same entries", async () => {
-    const rows = await writeFixtureChain(new SqliteAuditBackend({ file: ":memory:" }));
+    const rows = await writeFixtureChain(await SqliteAuditBackend.open({ file: ":memory:" }));
     expect(rows.map((r) => r.kind)).toEqual(fixture.rows.map((r) => r.kind));
     expect(rows).toEqual(fixture.rows);
   });
 
   it("still report tampering", async () => {
-    const backend = new SqliteAuditBackend({ file: ":memory:" });
+    const backend = await SqliteAuditBackend.open({ file: ":memory:" });
     const tampered = fixture.rows.map((r) =>
       r.seq === 2 ? { ...r, body: r.body.replace('"score":14', '"score":15') } : r,
     );
@@ -166,6 +166,17 @@ describe("masking", () => {
       }
       expect(JSON.stringify(request)).toBe(before);
     }
+  });
+
+  it("masks a repeated value as maskValue does, also after its cache was dropped", () => {
+    const masker = createMasker(["context.session.id"], "k");
+    const masked = (id: string): unknown =>
+      ((masker({ context: { session: { id } } }).context as JsonObject).session as JsonObject).id;
+    for (let i = 0; i < 9000; i++) {
+      const id = `s${i % 4500}`;
+      expect(masked(id)).toBe(maskValue("k", id));
+    }
+    expect(masked("s1")).not.toBe(masked("s2"));
   });
 
   it("keys a string and its UTF-8 bytes alike", () => {

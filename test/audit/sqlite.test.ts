@@ -10,10 +10,10 @@ runAuditConformance("sqlite", async () => {
   const dir = mkdtempSync(join(tmpdir(), "signalbox-audit-"));
   const file = join(dir, "audit.db");
   const backends: SqliteAuditBackend[] = [];
-  const admin = new SqliteAuditBackend({ file });
+  const admin = await SqliteAuditBackend.open({ file });
   return {
     async open() {
-      const b = new SqliteAuditBackend({ file, durability: "strict" });
+      const b = await SqliteAuditBackend.open({ file, durability: "strict" });
       backends.push(b);
       return b;
     },

@@ -26,7 +26,7 @@ async function kinds(t: ChainedAuditTrail): Promise<string[]> {
 
 describe("chained audit trail", () => {
   it("rejects with AUDIT_UNAVAILABLE when the store cannot commit, then carries on", async () => {
-    const backend = new SqliteAuditBackend({ file: ":memory:" });
+    const backend = await SqliteAuditBackend.open({ file: ":memory:" });
     const t = await ChainedAuditTrail.open(backend, { writerId: "w", maskKey: "k", maxDelayMs: 1 });
     await t.recordDecision(makeEntry({ n: 1 }));
     const append = backend.append.bind(backend);
@@ -44,7 +44,7 @@ describe("chained audit trail", () => {
   });
 
   it("reads back the enforced decision when a shadow decision shares its id", async () => {
-    const t = await ChainedAuditTrail.open(new SqliteAuditBackend({ file: ":memory:" }), {
+    const t = await ChainedAuditTrail.open(await SqliteAuditBackend.open({ file: ":memory:" }), {
       writerId: "w",
       maskKey: "k",
     });
@@ -58,7 +58,7 @@ describe("chained audit trail", () => {
   });
 
   it("writes a checkpoint on its interval once records are waiting for one", async () => {
-    const t = await ChainedAuditTrail.open(new SqliteAuditBackend({ file: ":memory:" }), {
+    const t = await ChainedAuditTrail.open(await SqliteAuditBackend.open({ file: ":memory:" }), {
       writerId: "w",
       maskKey: "k",
       checkpoints: { intervalMs: 10 },
@@ -77,8 +77,8 @@ describe("chained audit trail", () => {
 
   it("retention keeps every writer's chain verifiable", async () => {
     const file = join(dir, "audit.db");
-    const a = await ChainedAuditTrail.open(new SqliteAuditBackend({ file }), { writerId: "a", maskKey: "k" });
-    const b = await ChainedAuditTrail.open(new SqliteAuditBackend({ file }), { writerId: "b", maskKey: "k" });
+    const a = await ChainedAuditTrail.open(await SqliteAuditBackend.open({ file }), { writerId: "a", maskKey: "k" });
+    const b = await ChainedAuditTrail.open(await SqliteAuditBackend.open({ file }), { writerId: "b", maskKey: "k" });
     for (let n = 1; n <= 6; n++) await (n % 2 ? a : b).recordDecision(makeEntry({ n, wallTime: T0 + n * 1000 }));
     expect(await a.deleteBefore(T0 + 4500)).toBe(4);
     const rows: StoredRow[] = [];

@@ -1,7 +1,8 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loginLikelihoodDetector as detector, POPULATION_KEY } from "../../src/detectors/login-likelihood.js";
 import type { Enrichment } from "../../src/enrich/enrichment.js";
 import { MemoryStateStore } from "../../src/state/memory.js";
+import { SUMMARY_MIN_SIZE, setSummaryReads, summaryOf } from "../../src/state/profile-summary.js";
 import { runStep } from "./harness.js";
 import { access, failedLogin, HOUR, login, OSLO, SYDNEY, T0 } from "./people-requests.js";
 
@@ -145,5 +146,49 @@ describe("login_likelihood", () => {
     const bare = await runStep(detector, store, { request: login("alice"), now: t });
     expect(bare.finding).toBeUndefined();
     expect(bare.learn).toHaveLength(0);
+  });
+
+  describe("with a large population", () => {
+    afterEach(() => setSummaryReads(true));
+
+    /** One trusted login each for `count` people, from `count` different networks, an hour apart. */
+    async function population(count: number): Promise<number> {
+      for (let i = 0; i < count; i++) {
+        await runStep(detector, store, {
+          request: login(`p${i}`, { user_agent: `agent ${i % 90}` }),
+          now: T0 + i * HOUR,
+          enrichment: {
+            ...OSLO,
+            ip: `198.51.${i}.10`,
+            geo: { country: `C${i % 70}`, source: "database" },
+            network: { asn: 64_000 + i, prefix: `198.51.${i}.0/24`, hosting: false, anonymizer: false },
+          },
+        });
+      }
+      return history(store, "alice", 20, T0 + count * HOUR);
+    }
+
+    it("answers the same from the population's set summaries as from a scan, whether every value is fresh or not", async () => {
+      const t = await population(SUMMARY_MIN_SIZE * 2);
+      const sets = (await profileOf(store, POPULATION_KEY))?.sets ?? {};
+      expect(Object.keys(sets.login_ips ?? {}).length).toBeGreaterThan(SUMMARY_MIN_SIZE);
+      expect(summaryOf(sets.login_ips ?? {})).toBeDefined();
+      // 180 days: every value is fresh (answered from the summaries); 4 days: the older half is stale (scanned).
+      for (const max_age_days of [180, 4]) {
+        const step = {
+          request: login("alice", { user_agent: ANDROID }),
+          now: t,
+          enrichment: { ...SYDNEY, ip: "198.51.3.10" },
+          params: { max_age_days },
+          trusted: false,
+        };
+        setSummaryReads(true);
+        const fromSummaries = await runStep(detector, store, step);
+        setSummaryReads(false);
+        const fromScans = await runStep(detector, store, step);
+        expect(fromSummaries.finding).toBeDefined();
+        expect(fromSummaries.finding).toEqual(fromScans.finding);
+      }
+    });
   });
 });

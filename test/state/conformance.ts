@@ -13,6 +13,11 @@ export interface ConformanceOptions {
    * then checks that documented behaviour instead of isolation.
    */
   liveSnapshots?: string;
+  /**
+   * For an adapter that keeps state across a restart: opens a new store over the same data as the
+   * given (already closed) one. The suite then checks that learned state survives the restart.
+   */
+  restart?: (closed: StateStore) => Promise<StateStore>;
 }
 
 /** A bucket-aligned epoch ms (2023-11-14T22:13:20Z), far from the wall clock of any test run. */
@@ -478,6 +483,43 @@ export function runStateConformance(
         expect(await store.getPending("dec-future", FUTURE + 60_001)).toBeUndefined();
       });
     });
+
+    const restart = options.restart;
+    if (restart) {
+      describe("restart", () => {
+        it("restart keeps learned state: a device known before is still known", async () => {
+          await store.write(
+            [
+              see("user:alice", "devices", "d1", T0),
+              see("user:alice", "devices", "d1", T0 + 5),
+              { op: "set", profile: "user:alice", field: "last_location", value: { lat: 1.5, lon: -2 } },
+              incr("user:alice:fails", T0, 2),
+              distinct("user:alice:fails", "10.0.0.1", T0),
+              { op: "pending", id: "dec-r", record: pendingRecord(T0), ttlMs: 3_600_000 },
+            ],
+            T0 + 5,
+          );
+          await store.read(claimQuery("token:r", { d: "d1" }, 60_000), T0);
+          await store.close();
+          store = await restart(store);
+          const snap = await store.read(
+            {
+              profiles: ["user:alice"],
+              counters: [{ key: "user:alice:fails", windowMs: WINDOW }],
+              claims: [{ key: "token:r", holder: { d: "d2" }, ttlMs: 60_000 }],
+            },
+            T0 + 1_000,
+          );
+          expect(snap.profiles.get("user:alice")).toEqual({
+            sets: { devices: { d1: { n: 2, first: T0, last: T0 + 5 } } },
+            values: { last_location: { lat: 1.5, lon: -2 } },
+          });
+          expect(snap.counters.get("user:alice:fails")).toEqual({ count: 2, distinct: 1 });
+          expect(snap.claims.get("token:r")).toEqual({ first: { d: "d1" }, won: false });
+          expect(await store.getPending("dec-r", T0 + 1_000)).toEqual(pendingRecord(T0));
+        });
+      });
+    }
 
     describe("close", () => {
       it("rejects every call after close", async () => {

@@ -1,0 +1,94 @@
+/**
+ * The writer thread's code, as plain JavaScript text: it runs through `new Worker(source, { eval: true })`,
+ * so it needs no TypeScript loader under tests and no separate file next to the compiled output.
+ *
+ * Protocol (every message is plain arrays and primitives, cheap to structured-clone):
+ * - in:  `workerData` = `{ sqlite, file, synchronous, names, sql, text }` (`sqlite` is the resolved path of
+ *   better-sqlite3, `names[i]` / `sql[i]` are the statements, in the order batches index them).
+ * - out, once: `{ ready: true }`, or `{ failed: { step, statement, message } }` and the thread ends.
+ * - in:  `[id, ops]` with `ops` flat: statement index, parameter count, parameters, repeated; or
+ *   `[id, ops, lengths, start]`, where each string parameter is `undefined` in `ops` and its UTF-8
+ *   bytes follow one another in the shared `text` buffer from `start`, their lengths in `lengths`.
+ *   The batch runs in one `BEGIN IMMEDIATE` … `COMMIT`; out: `{ id }`, or `{ id, error }` after a
+ *   rollback. The main thread reuses the batch's bytes once the answer arrives.
+ * - in:  `null`: close the database and end the thread.
+ */
+
+export const SQLITE_WRITER_WORKER_SOURCE = `"use strict";
+const { parentPort, workerData } = require("node:worker_threads");
+
+function messageOf(err) {
+  return err && typeof err.message === "string" ? err.message : String(err);
+}
+
+function main() {
+  const Database = require(workerData.sqlite);
+  const { file, synchronous, names, sql } = workerData;
+  const text = Buffer.from(workerData.text);
+  const statements = [];
+  let db;
+  let step = "open";
+  let statement = null;
+  try {
+    db = new Database(file);
+    step = "journal_mode = WAL";
+    db.pragma("journal_mode = WAL");
+    step = "synchronous = " + synchronous;
+    db.pragma("synchronous = " + synchronous);
+    step = "busy_timeout = 5000";
+    db.pragma("busy_timeout = 5000");
+    step = "prepare";
+    for (let i = 0; i < names.length; i++) {
+      statement = names[i];
+      statements.push(db.prepare(sql[i]));
+    }
+    statement = null;
+  } catch (err) {
+    parentPort.postMessage({ failed: { step, statement, message: messageOf(err) } });
+    if (db && db.open) db.close();
+    parentPort.close();
+    return;
+  }
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
+
+  parentPort.on("message", (message) => {
+    if (message === null) {
+      db.close();
+      parentPort.close();
+      return;
+    }
+    const id = message[0];
+    const ops = message[1];
+    const lengths = message[2];
+    let at = message[3];
+    let s = 0;
+    try {
+      begin.run();
+      for (let i = 0; i < ops.length; ) {
+        const n = ops[i + 1];
+        const params = ops.slice(i + 2, i + 2 + n);
+        if (lengths !== undefined) {
+          for (let p = 0; p < n; p++) {
+            if (params[p] !== undefined) continue;
+            const end = at + lengths[s++];
+            params[p] = text.toString("utf8", at, end);
+            at = end;
+          }
+        }
+        statements[ops[i]].run(...params);
+        i += 2 + n;
+      }
+      commit.run();
+      parentPort.postMessage({ id });
+    } catch (err) {
+      if (db.inTransaction) rollback.run();
+      parentPort.postMessage({ id, error: messageOf(err) });
+    }
+  });
+  parentPort.postMessage({ ready: true });
+}
+
+main();
+`;
