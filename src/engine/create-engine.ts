@@ -82,8 +82,13 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
-  async function writeState(updates: StateUpdate[], now: number): Promise<void> {
-    if (updates.length === 0) return;
+  /**
+   * `claimed`: the read took claims. A store may make a won claim durable through its write stream
+   * (the SQLite mirror does), so such a decision writes even with no updates of its own, and is
+   * answered only once that write has committed.
+   */
+  async function writeState(updates: StateUpdate[], now: number, claimed = false): Promise<void> {
+    if (updates.length === 0 && !claimed) return;
     try {
       await withTimeout(state.write(updates, now), "state write");
     } catch (err) {
@@ -155,7 +160,7 @@ export function createEngine(options: EngineOptions): Engine {
 
     // A store that just failed the read is not waited on again: a decision costs at most one state
     // timeout, and what it would have written (a pending record) is dropped — it learned nothing.
-    const work: Promise<unknown>[] = read.snapshot ? [writeState(updates, now)] : [];
+    const work: Promise<unknown>[] = read.snapshot ? [writeState(updates, now, query.claims.length > 0)] : [];
     if (audit.enabled) work.push(audit.recordDecision({ request, decision, wallTime: wall, engineVersion }));
 
     if (shadowPrepared) {

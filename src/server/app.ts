@@ -1,10 +1,8 @@
 /** The decision service's HTTP app: every face, security, limits and metrics, wired from what is passed in. */
 
-import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import { type Logger, pino } from "pino";
 import type { ServeConfig } from "../config/serve-config.js";
-import { SignalboxError } from "../errors/signalbox-error.js";
 import { registerAccessLog } from "./access-log.js";
 import { registerApiKeyAuth } from "./api-key-auth.js";
 import { registerEvaluationRoute } from "./authzen/evaluation-route.js";
@@ -20,6 +18,7 @@ import { registerDecisionReadRoute } from "./native/decision-read-route.js";
 import { registerOutcomeRoute } from "./native/outcome-route.js";
 import { registerOpenApi } from "./openapi.js";
 import { registerProblemHandling } from "./problem.js";
+import { registerRateLimit } from "./rate-limit.js";
 import type { Runtime } from "./runtime.js";
 import "./route-config.js";
 
@@ -96,20 +95,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
   registerHttpMetrics(app, metrics.registry);
 
   if (config.rateLimit.max > 0) {
-    app.register(rateLimit, {
-      global: true,
+    registerRateLimit(app, {
       max: config.rateLimit.max,
-      timeWindow: config.rateLimit.windowMs,
+      windowMs: config.rateLimit.windowMs,
       // A gateway relays every end user through one address, and turns a 429 into a deny for all of
       // them, so its faces are limited only when the operator asks for it.
-      allowList: (request) =>
-        (config.rateLimit.gateways !== true && isGatewayRoute(request)) ||
-        (config.rateLimit.exemptLoopback && LOOPBACK.test(request.ip)),
-      errorResponseBuilder: () =>
-        Object.assign(
-          new SignalboxError("RATE_LIMITED", "too many requests from this client; retry after the Retry-After delay"),
-          { statusCode: 429 },
-        ),
+      exempt: (request) =>
+        (config.rateLimit.exemptLoopback && LOOPBACK.test(request.ip)) ||
+        (config.rateLimit.gateways !== true && isGatewayRoute(request)),
     });
   }
   registerApiKeyAuth(app, config.apiKeys);

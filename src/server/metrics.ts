@@ -1,8 +1,9 @@
 /** Prometheus metrics of one app: a registry of its own, fed by engine events and HTTP hooks. */
 
 import type { FastifyInstance } from "fastify";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { EngineObserver } from "../engine/engine.js";
+import { HotCounter, HotHistogram } from "./hot-metrics.js";
 import type { Runtime } from "./runtime.js";
 
 export interface ServiceMetrics {
@@ -18,47 +19,30 @@ function auditQueueDepth(runtime: Runtime): number | undefined {
   return typeof depth === "number" ? depth : undefined;
 }
 
-/**
- * Label children by key, made once: prom-client hashes a labels object on every call, which
- * costs more than the increment itself on a path taken by every decision and request.
- */
-export class LabelledCache<C> {
-  private readonly children = new Map<string, C>();
-  constructor(private readonly make: (...values: string[]) => C) {}
-
-  get(...values: string[]): C {
-    const key = values.join("\u0000");
-    let child = this.children.get(key);
-    if (child === undefined) {
-      child = this.make(...values);
-      this.children.set(key, child);
-    }
-    return child;
-  }
-}
-
 export function createServiceMetrics(runtime: Runtime, options: { processMetrics?: boolean } = {}): ServiceMetrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "signalbox_" });
 
-  const decisions = new Counter({
-    name: "signalbox_decisions_total",
-    help: "Decisions by control path and segment",
-    labelNames: ["control_path", "segment"] as const,
-    registers: [registry],
-  });
+  // updated on every decision: kept children, one addition per update (hot-metrics.ts)
+  const decisions = new HotCounter(
+    "signalbox_decisions_total",
+    "Decisions by control path and segment",
+    ["control_path", "segment"],
+    registry,
+  );
   const shadowDisagreements = new Counter({
     name: "signalbox_shadow_disagreements_total",
     help: "Shadow-policy decisions whose control path differs from the active policy's",
     labelNames: ["active", "shadow"] as const,
     registers: [registry],
   });
-  const latency = new Histogram({
-    name: "signalbox_decision_duration_seconds",
-    help: "Engine time per decision (state, detectors, policy, audit commit)",
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [registry],
-  });
+  const latency = new HotHistogram(
+    "signalbox_decision_duration_seconds",
+    "Engine time per decision (state, detectors, policy, audit commit)",
+    [],
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registry,
+  ).child();
   const detectorErrors = new Counter({
     name: "signalbox_detector_errors_total",
     help: "Detector failures by detector and segment (the segment's on_error path applied)",
@@ -102,12 +86,9 @@ export function createServiceMetrics(runtime: Runtime, options: { processMetrics
     },
   });
 
-  const decisionCounts = new LabelledCache((controlPath, segment) =>
-    decisions.labels({ control_path: controlPath, segment }),
-  );
   const observer: EngineObserver = {
     onDecision(d) {
-      decisionCounts.get(d.controlPath, d.segment).inc();
+      decisions.child(d.controlPath, d.segment).inc();
       latency.observe(d.timings.totalUs / 1e6);
     },
     onShadowDecision(active, shadow) {
@@ -125,26 +106,24 @@ export function createServiceMetrics(runtime: Runtime, options: { processMetrics
 
 /** Counts and times every HTTP request by route template (never the raw URL, which would explode cardinality). */
 export function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
-  const requests = new Counter({
-    name: "signalbox_http_requests_total",
-    help: "HTTP requests by route, method and status",
-    labelNames: ["route", "method", "status"] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "signalbox_http_request_duration_seconds",
-    help: "HTTP request duration by route",
-    labelNames: ["route"] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
-    registers: [registry],
-  });
-  const counts = new LabelledCache((route, method, status) => requests.labels({ route, method, status }));
-  const durations = new LabelledCache((route) => duration.labels({ route }));
+  const requests = new HotCounter(
+    "signalbox_http_requests_total",
+    "HTTP requests by route, method and status",
+    ["route", "method", "status"],
+    registry,
+  );
+  const duration = new HotHistogram(
+    "signalbox_http_request_duration_seconds",
+    "HTTP request duration by route",
+    ["route"],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
+    registry,
+  );
   // a callback hook, not an async one: it runs on every request
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unmatched";
-    counts.get(route, request.method, String(reply.statusCode)).inc();
-    durations.get(route).observe(reply.elapsedTime / 1000);
+    requests.child(route, request.method, String(reply.statusCode)).inc();
+    duration.child(route).observe(reply.elapsedTime / 1000);
     done();
   });
 }

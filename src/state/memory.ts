@@ -19,6 +19,7 @@ import {
   type StateUpdate,
 } from "./port.js";
 import { applyToProfile, isStorableKey } from "./profile-ops.js";
+import { SUMMARY_MIN_SIZE, summarise } from "./profile-summary.js";
 import type { DroppedKind, ExpiringKind, StateJournal } from "./state-journal.js";
 
 interface Counter {
@@ -35,8 +36,14 @@ interface Expiring<T> {
 export interface MemoryStateOptions {
   /** Most profiles kept; the least recently used are dropped beyond it. Default 1,000,000. */
   maxProfiles?: number;
-  /** Most counters, claims and pending decisions kept, each. Default 1,000,000. */
+  /** Most counters and claims kept, each. Default 1,000,000. */
   maxEntries?: number;
+  /**
+   * Most decisions awaiting an outcome kept. Default 100,000: each holds its held-back learning
+   * (about 3 KB), and senders that never report outcomes would otherwise fill the heap (1,000,000
+   * of them is over 3 GB). Beyond it the oldest are dropped; their outcomes then count as unknown.
+   */
+  maxPending?: number;
   /** Told of every row-level change (see `StateJournal`); without one, nothing is reported. */
   journal?: StateJournal;
 }
@@ -50,12 +57,14 @@ export class MemoryStateStore implements StateStore {
   private readonly pending = new Map<string, Expiring<PendingDecision>>();
   private readonly maxProfiles: number;
   private readonly maxEntries: number;
+  private readonly maxPending: number;
   private readonly journal: StateJournal | undefined;
   private closed = false;
 
   constructor(options: MemoryStateOptions = {}) {
     this.maxProfiles = options.maxProfiles ?? 1_000_000;
     this.maxEntries = options.maxEntries ?? 1_000_000;
+    this.maxPending = options.maxPending ?? 100_000;
     this.journal = options.journal;
   }
 
@@ -143,7 +152,8 @@ export class MemoryStateStore implements StateStore {
         }
         case "pending":
           this.pending.set(u.id, { value: u.record, expiresAt: u.record.at + u.ttlMs });
-          bound(this.pending, this.maxEntries, "pending", undefined);
+          this.sweepPending(u.record.at);
+          bound(this.pending, this.maxPending, "pending", undefined);
           break;
       }
     }
@@ -200,7 +210,8 @@ export class MemoryStateStore implements StateStore {
         case "pending":
           this.pending.set(u.id, { value: u.record, expiresAt: u.record.at + u.ttlMs });
           j.pendingStored(u.id, u.record, u.record.at + u.ttlMs);
-          bound(this.pending, this.maxEntries, "pending", j);
+          this.sweepPending(u.record.at);
+          bound(this.pending, this.maxPending, "pending", j);
           break;
       }
     }
@@ -210,6 +221,11 @@ export class MemoryStateStore implements StateStore {
 
   /** Puts a loaded profile in as the most recently used one. */
   restoreProfile(key: string, profile: Profile): void {
+    // Large (population) sets answer reads from a summary from the start, not after their next new value.
+    for (const field in profile.sets) {
+      const set = profile.sets[field];
+      if (set && Object.keys(set).length >= SUMMARY_MIN_SIZE) summarise(set);
+    }
     this.profiles.delete(key);
     this.profiles.set(key, profile);
     bound(this.profiles, this.maxProfiles, "profile", this.journal);
@@ -240,7 +256,7 @@ export class MemoryStateStore implements StateStore {
   /** Puts a loaded pending decision in. */
   restorePending(id: string, record: PendingDecision, expiresAt: number): void {
     this.pending.set(id, { value: record, expiresAt });
-    bound(this.pending, this.maxEntries, "pending", this.journal);
+    bound(this.pending, this.maxPending, "pending", this.journal);
   }
 
   /**
@@ -261,6 +277,19 @@ export class MemoryStateStore implements StateStore {
     }
     if (expired) this.journal?.expired(kind, key, now);
     return expired;
+  }
+
+  /**
+   * Drops expired pending decisions from the oldest end (insertion order is nearly decision-time
+   * order): without it an expired record nobody asks about again would stay until the cap pushed it out.
+   * Stops at the first live one, so a write costs O(1) amortised.
+   */
+  private sweepPending(now: number): void {
+    for (const [id, e] of this.pending) {
+      if (e.expiresAt > now) return;
+      this.pending.delete(id);
+      this.journal?.expired("pending", id, now);
+    }
   }
 
   /** Drops a profile (retention); returns whether it existed. */

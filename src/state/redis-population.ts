@@ -10,6 +10,7 @@
 
 import type { JsonValue } from "../model/request.js";
 import type { Profile } from "./port.js";
+import { SUMMARY_MIN_SIZE, summarise } from "./profile-summary.js";
 
 /** State keys served from the copy: population profiles. Identity profiles, counters and claims never are. */
 export const POPULATION_PREFIX = "global:";
@@ -74,11 +75,13 @@ export class PopulationCache {
   }
 }
 
+/** Freezes a fetched copy; its large sets get their summaries once here, so readers never scan them. */
 function deepFreeze(profile: Profile): Profile {
   for (const field in profile.sets) {
     const set = profile.sets[field] ?? {};
     for (const value in set) Object.freeze(set[value]);
     Object.freeze(set);
+    if (Object.keys(set).length >= SUMMARY_MIN_SIZE) summarise(set);
   }
   Object.freeze(profile.sets);
   for (const field in profile.values) freezeJson(profile.values[field] as JsonValue);

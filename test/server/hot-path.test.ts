@@ -1,10 +1,8 @@
-/** The evaluation hot path's shortcuts: the access-log choice, the depth pre-check, cached metric children. */
+/** The evaluation hot path's shortcuts: the access-log choice, the depth pre-check (metric children: hot-metrics.test.ts). */
 
-import { Counter, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { deservesLogLine, SLOW_REQUEST_MS } from "../../src/server/access-log.js";
 import { jsonDepthExceeds, mayExceedDepth } from "../../src/server/json-body.js";
-import { LabelledCache } from "../../src/server/metrics.js";
 
 describe("access log line choice", () => {
   it("logs errors and slow requests, and every request only when asked", () => {
@@ -35,28 +33,5 @@ describe("JSON depth pre-check", () => {
   it("finds a too-deep body", () => {
     expect(mayExceedDepth(`{"a":${nest(40)}}`, 32)).toBe(true);
     expect(mayExceedDepth(`{"a":${nest(2)}}`, 32)).toBe(false);
-  });
-});
-
-describe("cached metric children", () => {
-  it("counts into the labelled series, one child per label set", async () => {
-    const registry = new Registry();
-    const counter = new Counter({ name: "t_total", help: "t", labelNames: ["a", "b"] as const, registers: [registry] });
-    let made = 0;
-    const cache = new LabelledCache((a, b) => {
-      made++;
-      return counter.labels({ a, b });
-    });
-    cache.get("x", "y").inc();
-    cache.get("x", "y").inc();
-    cache.get("x", "z").inc();
-    expect(made).toBe(2);
-    const values = (await counter.get()).values.map((v) => [v.labels.a, v.labels.b, v.value]);
-    expect(values).toEqual(
-      expect.arrayContaining([
-        ["x", "y", 2],
-        ["x", "z", 1],
-      ]),
-    );
   });
 });

@@ -126,7 +126,7 @@ describe("memory state journal", () => {
 
   it("reports entries the LRU bounds drop, and expired entries it drops", async () => {
     const journal = new RecordingJournal();
-    const store = new MemoryStateStore({ journal, maxProfiles: 1, maxEntries: 1 });
+    const store = new MemoryStateStore({ journal, maxProfiles: 1, maxEntries: 1, maxPending: 1 });
     store.writeSync([{ op: "set", profile: "user:1", field: "f", value: 1 }], T0);
     store.writeSync([{ op: "set", profile: "user:2", field: "f", value: 1 }], T0);
     store.writeSync([{ op: "incr", counter: "c1", at: T0, by: 1, windowMs: 1_000 }], T0);
@@ -155,5 +155,32 @@ describe("memory state journal", () => {
       ["expired", "pending", "p2", T0 + 10],
       ["dropped", "profile", "user:2"],
     ]);
+  });
+});
+
+describe("pending decisions in memory", () => {
+  const record = (at: number): PendingDecision => ({ subject: "user:a", controlPath: "step_up", at, learn: [] });
+
+  it("keeps at most maxPending, dropping the oldest", async () => {
+    const store = new MemoryStateStore({ maxPending: 3 });
+    for (let i = 0; i < 5; i++) {
+      store.writeSync([{ op: "pending", id: `d${i}`, record: record(T0 + i), ttlMs: 60_000 }], T0 + i);
+    }
+    expect(store.sizes().pending).toBe(3);
+    expect(await store.getPending("d0", T0 + 10)).toBeUndefined();
+    expect(await store.getPending("d1", T0 + 10)).toBeUndefined();
+    expect((await store.getPending("d4", T0 + 10))?.at).toBe(T0 + 4);
+  });
+
+  it("sweeps expired records from the oldest end when a new one is stored, and journals them", async () => {
+    const journal = new RecordingJournal();
+    const store = new MemoryStateStore({ journal });
+    store.writeSync([{ op: "pending", id: "old", record: record(T0), ttlMs: 1_000 }], T0);
+    store.writeSync([{ op: "pending", id: "live", record: record(T0 + 500), ttlMs: 60_000 }], T0 + 500);
+    expect(store.sizes().pending).toBe(2);
+    store.writeSync([{ op: "pending", id: "new", record: record(T0 + 2_000), ttlMs: 60_000 }], T0 + 2_000);
+    expect(store.sizes().pending).toBe(2);
+    expect(journal.calls).toContainEqual(["expired", "pending", "old", T0 + 2_000]);
+    expect(await store.getPending("live", T0 + 2_000)).toBeDefined();
   });
 });
