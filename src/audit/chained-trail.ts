@@ -7,7 +7,7 @@ import { SignalboxError } from "../errors/signalbox-error.js";
 import { type ChainHead, chainRecordWithBody, EMPTY_HEAD } from "./chain.js";
 import { type CheckpointSigner, signCheckpoint } from "./checkpoint-key.js";
 import { decisionRow } from "./decision-row.js";
-import { type GroupCommitOptions, GroupCommitQueue } from "./group-commit.js";
+import { type GroupCommitOptions, GroupCommitQueue, type Handoff } from "./group-commit.js";
 import { createMasker, DEFAULT_MASK, type Masker } from "./mask.js";
 import type { AuditedDecision, AuditTrail, DecisionEntry, OutcomeEntry } from "./port.js";
 import {
@@ -57,6 +57,8 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
   private readonly now: () => number;
   private head: ChainHead;
   private headStale = false;
+  /** Appends handed to a pipelined backend and not yet settled. */
+  private readonly appending = new Set<Promise<unknown>>();
   private sinceCheckpoint = 0;
   private closed = false;
   private interval: NodeJS.Timeout | undefined;
@@ -72,7 +74,12 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
     this.sinceCheckpoint = head.seq > 0 ? 1 : 0;
     this.now = options.now ?? Date.now;
     this.mask = createMasker(options.mask ?? DEFAULT_MASK, options.maskKey);
-    this.queue = new GroupCommitQueue((batch) => this.commit(batch), options);
+    // A backend that commits appends in call order lets the next batch be chained and sent while the
+    // previous one is still committing (its rows then commit only if the previous ones did).
+    this.queue = new GroupCommitQueue((batch) => this.commit(batch), {
+      ...options,
+      pipeline: backend.pipelined ? (options.pipeline ?? 2) : 1,
+    });
     const intervalMs = options.checkpoints?.intervalMs;
     if (intervalMs !== undefined && intervalMs > 0) {
       this.interval = setInterval(() => {
@@ -161,16 +168,21 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
     await this.queue.push(item);
   }
 
-  private async commit(batch: readonly Pending[]): Promise<void> {
+  private async commit(batch: readonly Pending[]): Promise<Handoff | undefined> {
     try {
+      // Rows build on the previous batch's, which may still be committing (pipelined backends).
+      let afterPrevious = true;
       if (this.headStale) {
+        // A batch failed: let those still in flight settle, then continue from what is committed.
+        await Promise.allSettled([...this.appending]);
         this.head = (await this.backend.head(this.writerId)) ?? EMPTY_HEAD;
         this.headStale = false;
+        afterPrevious = false;
       }
       let rows: StoredRow[] = [];
       for (const item of batch) {
         if (item.kind === "retention") {
-          await this.append(rows);
+          await this.append(rows, afterPrevious);
           rows = [];
           item.deleted = await this.retain(item.before);
           continue;
@@ -187,22 +199,38 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
           rows.push(this.place(await this.checkpointRecord("periodic")));
         }
       }
-      await this.append(rows);
+      if (rows.length === 0) return undefined;
+      if (!this.backend.pipelined) {
+        await this.backend.append(rows);
+        return undefined;
+      }
+      const appended = this.backend.append(rows, { afterPrevious });
+      this.appending.add(appended);
+      const committed = appended
+        .catch((err: unknown) => {
+          throw this.failure(err, batch.length);
+        })
+        .finally(() => this.appending.delete(appended));
+      return { committed };
     } catch (err) {
-      // The batch may or may not have reached the store; read the head again before the next one.
-      this.headStale = true;
-      if (err instanceof SignalboxError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new SignalboxError(
-        "AUDIT_UNAVAILABLE",
-        `audit store "${this.kind}" could not commit ${batch.length} records: ${message}`,
-        { cause: err },
-      );
+      throw this.failure(err, batch.length);
     }
   }
 
-  private async append(rows: readonly StoredRow[]): Promise<void> {
-    if (rows.length > 0) await this.backend.append(rows);
+  /** Marks the head stale (the batch may or may not have reached the store) and names the failure. */
+  private failure(err: unknown, records: number): SignalboxError {
+    this.headStale = true;
+    if (err instanceof SignalboxError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    return new SignalboxError(
+      "AUDIT_UNAVAILABLE",
+      `audit store "${this.kind}" could not commit ${records} records: ${message}`,
+      { cause: err },
+    );
+  }
+
+  private async append(rows: readonly StoredRow[], afterPrevious: boolean): Promise<void> {
+    if (rows.length > 0) await this.backend.append(rows, { afterPrevious });
   }
 
   /** Chains a record after the running head (the head moves even before commit; a failure resets it). */

@@ -16,6 +16,17 @@ export interface GroupCommitOptions {
   readonly deepQueue?: number;
   /** Most items held (waiting plus committing); further callers wait for room. Default 10 000. */
   readonly maxQueue?: number;
+  /**
+   * Batches committing at once. Default 1. With more, the next batch's `commit` starts as soon as
+   * the previous one has handed its batch off (resolved with a `Handoff`), while it is still being
+   * committed; `commit` calls never overlap, so a batch is still prepared after the one before it.
+   */
+  readonly pipeline?: number;
+}
+
+/** A batch handed to the store: `committed` settles once it is committed, or has failed. */
+export interface Handoff {
+  readonly committed: Promise<void>;
 }
 
 interface Waiting<T> {
@@ -24,12 +35,18 @@ interface Waiting<T> {
   readonly reject: (err: unknown) => void;
 }
 
-/** Commits items of type `T` in order; `commit` sees each batch once and must be all-or-nothing. */
+/**
+ * Commits items of type `T` in order; `commit` sees each batch once and must be all-or-nothing. It
+ * either resolves once the batch is committed, or resolves early with a `Handoff` (see `pipeline`).
+ */
 export class GroupCommitQueue<T> {
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
   private readonly maxQueue: number;
   private readonly deepQueue: number;
+  private readonly pipeline: number;
+  /** Batches handed off and not yet committed. */
+  private readonly open = new Set<Promise<void>>();
   private readonly waiting: Waiting<T>[] = [];
   private readonly roomWaiters: (() => void)[] = [];
   private inFlight = 0;
@@ -40,13 +57,15 @@ export class GroupCommitQueue<T> {
   private resolveIdle: (() => void) | undefined;
 
   constructor(
-    private readonly commit: (batch: readonly T[]) => Promise<void>,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a committer that finishes the batch itself returns nothing
+    private readonly commit: (batch: readonly T[]) => Promise<void | Handoff>,
     options: GroupCommitOptions = {},
   ) {
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
     this.maxDelayMs = Math.max(0, options.maxDelayMs ?? 2);
     this.maxQueue = Math.max(this.maxBatch, options.maxQueue ?? 10_000);
     this.deepQueue = Math.max(1, Math.min(this.maxBatch, options.deepQueue ?? 8));
+    this.pipeline = Math.max(1, options.pipeline ?? 1);
   }
 
   /** Items waiting or being committed, for metrics. */
@@ -107,16 +126,33 @@ export class GroupCommitQueue<T> {
     this.committing = true;
     try {
       while (this.waiting.length > 0) {
+        while (this.open.size >= this.pipeline) await Promise.race(this.open);
         const batch = this.waiting.splice(0, this.maxBatch);
-        this.inFlight = batch.length;
+        this.inFlight += batch.length;
+        let committed: Promise<void>;
         try {
-          await this.commit(batch.map((w) => w.item));
-          for (const w of batch) w.resolve();
+          const handoff = await this.commit(batch.map((w) => w.item));
+          committed = handoff ? handoff.committed : Promise.resolve();
         } catch (err) {
-          for (const w of batch) w.reject(err);
+          committed = Promise.reject(err);
         }
-        this.inFlight = 0;
-        for (const wake of this.roomWaiters.splice(0)) wake();
+        const settled: Promise<void> = committed
+          .then(
+            () => {
+              for (const w of batch) w.resolve();
+            },
+            (err: unknown) => {
+              for (const w of batch) w.reject(err);
+            },
+          )
+          .finally(() => {
+            this.open.delete(settled);
+            this.inFlight -= batch.length;
+            for (const wake of this.roomWaiters.splice(0)) wake();
+            this.settleIdle();
+          });
+        this.open.add(settled);
+        if (this.pipeline === 1) await settled;
         // A partial batch waits for company (a short one for the timer, a deep one for this turn's
         // callers only) unless it is the tail of a backlog.
         const n = this.waiting.length;
@@ -128,10 +164,13 @@ export class GroupCommitQueue<T> {
       }
     } finally {
       this.committing = false;
-      if (this.waiting.length === 0) {
-        this.resolveIdle?.();
-        this.resolveIdle = undefined;
-      }
+      this.settleIdle();
     }
+  }
+
+  private settleIdle(): void {
+    if (this.committing || this.waiting.length > 0 || this.open.size > 0) return;
+    this.resolveIdle?.();
+    this.resolveIdle = undefined;
   }
 }

@@ -144,7 +144,9 @@ async function openTarget(
   // (`strict`) or a round trip (PostgreSQL) the window stays, since that cost is what it shares.
   const commitNextTurn = target.kind === "sqlite" && (options.durability ?? "normal") === "normal";
   return ChainedAuditTrail.open(backend, {
-    ...(commitNextTurn ? { deepQueue: 1 } : {}),
+    // …and a busy turn is handed to the writer thread in chunks of 32 records, two in flight, so the
+    // thread commits the first ones while the main thread computes the rest.
+    ...(commitNextTurn ? { deepQueue: 1, maxBatch: 32 } : {}),
     ...options.batch,
     writerId: options.writerId ?? defaultWriter,
     maskKey,

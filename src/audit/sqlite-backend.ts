@@ -35,7 +35,7 @@ import {
   SELECT_WRITER_CHAIN_PAGE,
   SELECT_WRITERS,
 } from "./sql.js";
-import type { AuditBackend, AuditFilter, AuditPage, StoredAnchor, StoredRow } from "./store.js";
+import type { AppendOptions, AuditBackend, AuditFilter, AuditPage, StoredAnchor, StoredRow } from "./store.js";
 import { recordOfRow } from "./stored-row.js";
 
 export type Durability = "normal" | "strict";
@@ -93,6 +93,8 @@ function migrate(db: Database.Database): void {
 
 export class SqliteAuditBackend implements AuditBackend {
   readonly kind = "sqlite";
+  /** Appends commit in call order (writer thread, or synchronously for `:memory:`). */
+  readonly pipelined = true;
   private readonly insertOne: Database.Statement;
   private readonly insertAnchor: Database.Statement;
   private readonly appendTx: Database.Transaction<(rows: readonly StoredRow[]) => void>;
@@ -150,8 +152,8 @@ export class SqliteAuditBackend implements AuditBackend {
   }
 
   /** All `rows` in one transaction (shared with appends of the same event-loop turn) or none. */
-  async append(rows: readonly StoredRow[]): Promise<void> {
-    if (this.writer) await this.writer.push(appendOps(rows));
+  async append(rows: readonly StoredRow[], options: AppendOptions = {}): Promise<void> {
+    if (this.writer) await this.writer.push(appendOps(rows), options);
     else this.appendTx.immediate(rows);
   }
 

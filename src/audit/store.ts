@@ -77,13 +77,23 @@ export interface AuditStore {
   deleteBefore(time: number): Promise<number>;
 }
 
+export interface AppendOptions {
+  /**
+   * The rows continue chains from the rows of the previous `append`, which may not be committed yet
+   * (see `pipelined`): commit them only if that call committed.
+   */
+  readonly afterPrevious?: boolean;
+}
+
 /** What a database adapter provides; the chain, batching and masking live above it. */
 export interface AuditBackend extends Omit<AuditStore, "deleteBefore"> {
   readonly kind: string;
+  /** `append` may be called before the previous call resolved: calls commit in call order. */
+  readonly pipelined?: boolean;
   /** Value of a store-wide setting, set to `fallback` first when absent (first writer wins). */
   meta(key: string, fallback: string): Promise<string>;
   head(writer: string): Promise<ChainHead | undefined>;
-  append(rows: readonly StoredRow[]): Promise<void>;
+  append(rows: readonly StoredRow[], options?: AppendOptions): Promise<void>;
   rowsForDecision(decisionId: string): Promise<StoredRow[]>;
   /**
    * In one transaction: deletes each writer's chain prefix of rows written before `beforeMs`, computes

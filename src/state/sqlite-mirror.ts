@@ -57,6 +57,11 @@ export class SqliteMirror implements StateJournal {
     this.touchStepMs = profileRetentionMs / 100;
   }
 
+  /** Rows waiting to be written (after coalescing). */
+  get size(): number {
+    return this.rows.size + this.sealed.length;
+  }
+
   /** Whether anything waits to be written. */
   get dirty(): boolean {
     return this.rows.size > 0 || this.sealed.length > 0 || this.pruneAt !== undefined;

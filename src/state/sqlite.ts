@@ -25,6 +25,9 @@ import { lockStateFile } from "./sqlite-lock.js";
 import { type MirrorOp, SqliteMirror } from "./sqlite-mirror.js";
 import { migrate, STATEMENTS, type StatementName } from "./sqlite-schema.js";
 
+/** Rows (after coalescing) at which the current batch goes to the writer before the turn ends. */
+const CHUNK_ROWS = 256;
+
 export interface SqliteStateOptions {
   /** Database file; `:memory:` for a throwaway database (its rows are then written on the main thread). */
   file: string;
@@ -142,7 +145,11 @@ export class SqliteStateStore implements StateStore {
     }
     this.memory.writeSync(updates, now);
     if (Math.abs(now - this.lastPruneAt) >= this.pruneEveryMs) this.prune(now);
-    return this.schedule();
+    const committed = this.schedule();
+    // A busy turn is handed over in chunks: the writer commits the first decisions' rows while this
+    // thread computes the rest, instead of every decision of the turn waiting for one big commit.
+    if (this.mirror.size >= CHUNK_ROWS) this.commit();
+    return committed;
   }
 
   async getPending(id: string, now: number): Promise<PendingDecision | undefined> {

@@ -6,11 +6,12 @@
  * - in:  `workerData` = `{ sqlite, file, synchronous, names, sql, text }` (`sqlite` is the resolved path of
  *   better-sqlite3, `names[i]` / `sql[i]` are the statements, in the order batches index them).
  * - out, once: `{ ready: true }`, or `{ failed: { step, statement, message } }` and the thread ends.
- * - in:  `[id, ops]` with `ops` flat: statement index, parameter count, parameters, repeated; or
- *   `[id, ops, lengths, start]`, where each string parameter is `undefined` in `ops` and its UTF-8
- *   bytes follow one another in the shared `text` buffer from `start`, their lengths in `lengths`.
- *   The batch runs in one `BEGIN IMMEDIATE` … `COMMIT`; out: `{ id }`, or `{ id, error }` after a
- *   rollback. The main thread reuses the batch's bytes once the answer arrives.
+ * - in:  `[id, ops, lengths, start, afterPrevious]` with `ops` flat: statement index, parameter
+ *   count, parameters, repeated. When `lengths` is set, each string parameter is `undefined` in `ops`
+ *   and its UTF-8 bytes follow one another in the shared `text` buffer from `start`, their lengths in
+ *   `lengths`. The batch runs in one `BEGIN IMMEDIATE` … `COMMIT`; out: `{ id }`, or `{ id, error }`
+ *   after a rollback. With `afterPrevious` set, a batch whose predecessor did not commit is not run
+ *   (it builds on it). The main thread reuses the batch's bytes once the answer arrives.
  * - in:  `null`: close the database and end the thread.
  */
 
@@ -53,6 +54,7 @@ function main() {
   const commit = db.prepare("COMMIT");
   const rollback = db.prepare("ROLLBACK");
 
+  let previousCommitted = true;
   parentPort.on("message", (message) => {
     if (message === null) {
       db.close();
@@ -64,6 +66,11 @@ function main() {
     const lengths = message[2];
     let at = message[3];
     let s = 0;
+    if (message[4] && !previousCommitted) {
+      parentPort.postMessage({ id, error: "not run: the batch before it, which it builds on, did not commit" });
+      return;
+    }
+    previousCommitted = false;
     try {
       begin.run();
       for (let i = 0; i < ops.length; ) {
@@ -81,6 +88,7 @@ function main() {
         i += 2 + n;
       }
       commit.run();
+      previousCommitted = true;
       parentPort.postMessage({ id });
     } catch (err) {
       if (db.inTransaction) rollback.run();

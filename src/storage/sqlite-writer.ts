@@ -25,6 +25,12 @@ export interface SqliteWriterOptions {
   readonly maxQueuedOps?: number;
   /** Names the writer in error messages, e.g. `audit` or `state`. */
   readonly label?: string;
+  /**
+   * A batch is sent as soon as it holds this many ops, without waiting for the turn to end, so the
+   * thread commits the first decisions of a busy turn while the main thread computes the rest.
+   * Default 256.
+   */
+  readonly maxBatchOps?: number;
 }
 
 /** A writer failure: the file and, where one is to blame, the statement. */
@@ -46,13 +52,24 @@ interface Batch {
   /** Where the batch's strings sit in the shared text buffer while it is in flight. */
   region?: TextRegion;
   count: number;
+  /** Run only if the batch sent before it committed (see `PushOptions`). */
+  afterPrevious: boolean;
   readonly done: Promise<void>;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
+export interface PushOptions {
+  /**
+   * The ops build on the batch sent before theirs (e.g. a hash chain continued before the previous
+   * link is acknowledged): their batch runs only if that batch committed, and fails otherwise.
+   */
+  readonly afterPrevious?: boolean;
+}
+
 interface RoomWaiter {
   readonly ops: readonly WriteOp[];
+  readonly afterPrevious: boolean;
   readonly resolve: (committed: Promise<void>) => void;
   readonly reject: (err: Error) => void;
 }
@@ -63,6 +80,7 @@ type Ready =
   | { readonly failed: { step: string; statement: string | null; message: string } };
 
 const DEFAULT_MAX_QUEUED_OPS = 100_000;
+const DEFAULT_MAX_BATCH_OPS = 256;
 /**
  * Size of the buffer shared with the worker for a batch's strings. Cloning many strings through
  * `postMessage` cost the main thread about as much as half the SQLite work it moved away; writing
@@ -73,6 +91,7 @@ const TEXT_BUFFER_BYTES = 4 * 1024 * 1024;
 export class SqliteWriter {
   private readonly index = new Map<string, number>();
   private readonly maxQueuedOps: number;
+  private readonly maxBatchOps: number;
   private readonly label: string;
   /** Sent and not yet acknowledged, in send order. */
   private readonly sent = new Map<number, Batch>();
@@ -96,6 +115,7 @@ export class SqliteWriter {
     this.label = options.label ?? "sqlite";
     this.ring = new TextRing(text.length);
     this.maxQueuedOps = Math.max(1, options.maxQueuedOps ?? DEFAULT_MAX_QUEUED_OPS);
+    this.maxBatchOps = Math.max(1, options.maxBatchOps ?? DEFAULT_MAX_BATCH_OPS);
     for (const [i, name] of Object.keys(options.statements).entries()) this.index.set(name, i);
     worker.on("message", (ack: Ack) => this.acknowledge(ack));
     // An idle writer does not keep the process alive (as a main-thread connection would not);
@@ -189,7 +209,8 @@ export class SqliteWriter {
    * transaction, in push order. Resolves when that transaction has committed; rejects every caller
    * of the batch if it failed (the whole batch is rolled back).
    */
-  async push(ops: readonly WriteOp[]): Promise<void> {
+  async push(ops: readonly WriteOp[], options: PushOptions = {}): Promise<void> {
+    const afterPrevious = options.afterPrevious === true;
     if (this.closing)
       throw new SqliteWriterError(`${this.label} writer for "${this.options.file}" is closed`, this.options.file);
     if (this.dead) throw this.dead;
@@ -204,9 +225,9 @@ export class SqliteWriter {
     }
     // Backpressure, first come first served: wait while the queue is full or others wait before us.
     if (this.roomWaiters.length > 0 || (this.pending > 0 && this.pending + ops.length > this.maxQueuedOps)) {
-      return new Promise<void>((resolve, reject) => this.roomWaiters.push({ ops, resolve, reject }));
+      return new Promise<void>((resolve, reject) => this.roomWaiters.push({ ops, afterPrevious, resolve, reject }));
     }
-    return this.join(ops);
+    return this.join(ops, afterPrevious);
   }
 
   /** Resolves when everything pushed so far is committed (or has failed). */
@@ -245,7 +266,7 @@ export class SqliteWriter {
       resolve = res;
       reject = rej;
     });
-    const batch: Batch = { id: this.nextId++, ops: [], count: 0, done, resolve, reject };
+    const batch: Batch = { id: this.nextId++, ops: [], count: 0, afterPrevious: false, done, resolve, reject };
     this.current = batch;
     this.immediate = setImmediate(() => {
       this.immediate = undefined;
@@ -255,8 +276,9 @@ export class SqliteWriter {
   }
 
   /** Adds `ops` to this turn's batch; returns the batch's commit. */
-  private join(ops: readonly WriteOp[]): Promise<void> {
+  private join(ops: readonly WriteOp[], afterPrevious: boolean): Promise<void> {
     const batch = this.batchOfTurn();
+    if (afterPrevious) batch.afterPrevious = true;
     const flat = batch.ops;
     for (const op of ops) {
       flat.push(this.index.get(op[0]) as number, op.length - 1);
@@ -265,6 +287,7 @@ export class SqliteWriter {
     batch.count += ops.length;
     if (this.pending === 0) this.worker.ref();
     this.pending += ops.length;
+    if (batch.count >= this.maxBatchOps) this.send();
     return batch.done;
   }
 
@@ -292,9 +315,9 @@ export class SqliteWriter {
     const ops = batch.ops;
     let chars = 0;
     for (const op of ops) if (typeof op === "string") chars += op.length;
-    if (chars === 0) return [batch.id, ops];
+    if (chars === 0) return [batch.id, ops, undefined, undefined, batch.afterPrevious];
     const start = this.ring.reserve(chars * 3); // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (start === undefined) return [batch.id, ops];
+    if (start === undefined) return [batch.id, ops, undefined, undefined, batch.afterPrevious];
     const lengths: number[] = [];
     let at = start;
     for (let i = 0; i < ops.length; i++) {
@@ -306,7 +329,7 @@ export class SqliteWriter {
       ops[i] = undefined;
     }
     batch.region = this.ring.hold(start, at);
-    return [batch.id, ops, lengths, start];
+    return [batch.id, ops, lengths, start, batch.afterPrevious];
   }
 
   private acknowledge(ack: Ack): void {
@@ -331,7 +354,7 @@ export class SqliteWriter {
       const next = this.roomWaiters[0];
       if (!next || (this.pending > 0 && this.pending + next.ops.length > this.maxQueuedOps)) return;
       this.roomWaiters.shift();
-      next.resolve(this.join(next.ops));
+      next.resolve(this.join(next.ops, next.afterPrevious));
     }
   }
 

@@ -43,6 +43,41 @@ describe("chained audit trail", () => {
     await expect(t.recordDecision(makeEntry({ n: 4 }))).rejects.toMatchObject({ code: "AUDIT_UNAVAILABLE" });
   });
 
+  it("pipelined batches: one chained on a failed batch fails too, later ones continue from the committed head", async () => {
+    const file = join(dir, "audit.db");
+    const backend = await SqliteAuditBackend.open({ file });
+    // Batches of 2, up to 2 in flight on the writer thread, all queued in one turn.
+    const t = await ChainedAuditTrail.open(backend, { writerId: "w", maskKey: "k", maxBatch: 2, deepQueue: 1 });
+    await t.recordDecision(makeEntry({ n: 1 }));
+    backend.exec(
+      `CREATE TRIGGER fail_n4 BEFORE INSERT ON audit_records WHEN NEW.decision_id = '${decisionId(4)}'
+       BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`,
+    );
+    // One pair per turn, so the pairs reach the writer thread as separate batches, pipelined.
+    const pending: Promise<void>[] = [];
+    for (const pair of [
+      [2, 3],
+      [4, 5],
+      [6, 7],
+    ]) {
+      for (const n of pair) pending.push(t.recordDecision(makeEntry({ n })));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const results = await Promise.allSettled(pending);
+    backend.exec("DROP TRIGGER fail_n4");
+    // Which records shared a transaction with n=4 depends on timing (the writer also merges batches
+    // pushed in one turn), but: n=4 is refused, exactly the records whose callers were answered are
+    // stored, and no batch chained on a refused one was committed (the chain would not verify).
+    expect(results[2]?.status).toBe("rejected");
+    await t.recordDecision(makeEntry({ n: 8 }));
+    const answered = [2, 3, 4, 5, 6, 7].filter((_, i) => results[i]?.status === "fulfilled");
+    const ids: (string | null)[] = [];
+    for await (const r of t.iterate()) ids.push(r.decision_id);
+    expect(ids).toEqual([1, ...answered, 8].map(decisionId));
+    expect(await verifyChain(t)).toMatchObject({ ok: true, checked: ids.length });
+    await t.close();
+  });
+
   it("reads back the enforced decision when a shadow decision shares its id", async () => {
     const t = await ChainedAuditTrail.open(await SqliteAuditBackend.open({ file: ":memory:" }), {
       writerId: "w",

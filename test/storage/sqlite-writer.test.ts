@@ -157,6 +157,27 @@ describe("SqliteWriter", () => {
     expect(w.inFlight).toBe(0);
   });
 
+  it("does not run an afterPrevious batch whose predecessor failed, even when already sent", async () => {
+    const w = await open();
+    await w.push([insert("a")]);
+    const lock = lockDatabase();
+    const failing = w.push([insert("a")]);
+    await nextTurn();
+    const built = w.push([insert("b")], { afterPrevious: true });
+    await nextTurn();
+    const fresh = w.push([insert("c")]);
+    await nextTurn();
+    const after = w.push([insert("d")], { afterPrevious: true });
+    expect(w.inFlight).toBe(3);
+    lock.release();
+    const settled = await Promise.allSettled([failing, built, fresh, after]);
+    expect(settled.map((s) => s.status)).toEqual(["rejected", "rejected", "fulfilled", "fulfilled"]);
+    expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(
+      /the batch before it, which it builds on, did not commit/,
+    );
+    expect(rows().map((r) => r.k)).toEqual(["a", "c", "d"]);
+  });
+
   it("waits for room beyond maxQueuedOps, first come first served", async () => {
     const w = await open({ maxQueuedOps: 10 });
     const lock = lockDatabase();
