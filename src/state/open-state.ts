@@ -11,7 +11,8 @@ import { SqliteStateStore } from "./sqlite.js";
  * `memory:` keeps state in the process; `sqlite:` (or no URL) uses `<dataDir>/state.db`,
  * `sqlite:///abs/file.db` an absolute file and `sqlite:file.db` a file under `dataDir`, with
  * `?strict=true` for `synchronous=FULL`; `redis://[user:password@]host:port/db` (or `rediss://`)
- * shares state through Redis, with `?prefix=sb:` and `?timeout_ms=1000`. A Redis store is
+ * shares state through Redis, with `?prefix=sb:`, `?timeout_ms=1000` and `?population_refresh_ms=1000`
+ * (how old a node's copy of the population profiles may get; 0 reads them every time). A Redis store is
  * connected before it is returned, so a wrong address fails at startup.
  */
 export async function openStateStore(url: string | undefined, dataDir: string): Promise<StateStore> {
@@ -50,10 +51,24 @@ async function openRedis(spec: string): Promise<StateStore> {
       `timeout_ms '${timeout}' in state URL '${maskUrl(spec)}' must be a whole number of milliseconds above 0`,
     );
   }
+  const refresh = parsed.searchParams.get("population_refresh_ms");
+  const populationRefreshMs = refresh === null ? undefined : Number(refresh);
+  if (populationRefreshMs !== undefined && !(Number.isInteger(populationRefreshMs) && populationRefreshMs >= 0)) {
+    throw new SignalboxError(
+      "CONFIG_INVALID",
+      `population_refresh_ms '${refresh}' in state URL '${maskUrl(spec)}' must be a whole number of milliseconds, 0 or more`,
+    );
+  }
   // ioredis reads query parameters as its own options; hand it only the connection part
   parsed.searchParams.delete("prefix");
   parsed.searchParams.delete("timeout_ms");
-  const store = new RedisStateStore({ url: parsed.toString(), keyPrefix, commandTimeoutMs });
+  parsed.searchParams.delete("population_refresh_ms");
+  const store = new RedisStateStore({
+    url: parsed.toString(),
+    keyPrefix,
+    commandTimeoutMs,
+    ...(populationRefreshMs !== undefined ? { populationRefreshMs } : {}),
+  });
   try {
     await store.ready();
   } catch (err) {

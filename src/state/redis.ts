@@ -110,6 +110,11 @@ export class RedisStateStore implements StateStore {
     });
   }
 
+  /** How old this node's copy of a population profile may get, ms (0: read every time). */
+  get populationRefreshMs(): number {
+    return this.population.refreshMs;
+  }
+
   /** Connects (if not yet connected) and loads the scripts; rejects when Redis cannot be reached in time. */
   async ready(): Promise<void> {
     this.assertOpen();

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isSignalboxError } from "../../src/errors/signalbox-error.js";
 import { maskUrl, openStateStore } from "../../src/state/open-state.js";
+import { RedisStateStore } from "../../src/state/redis.js";
 import { SqliteStateStore } from "../../src/state/sqlite.js";
 import { redisAnswers } from "../support/redis-probe.js";
 
@@ -67,6 +68,15 @@ describe("openStateStore", () => {
     await store.close();
   });
 
+  it.skipIf(!redisUp)("takes the population refresh interval from the URL", async () => {
+    const store = await openStateStore(`${REDIS}?prefix=sbtest-open:&population_refresh_ms=0`, dir);
+    expect(store instanceof RedisStateStore && store.populationRefreshMs).toBe(0);
+    await store.close();
+    const fallback = await openStateStore(`${REDIS}?prefix=sbtest-open:`, dir);
+    expect(fallback instanceof RedisStateStore && fallback.populationRefreshMs).toBe(1000);
+    await fallback.close();
+  });
+
   it("fails at open, naming the masked URL, when Redis cannot be reached", async () => {
     const err = await errorOf(openStateStore("redis://admin:s3cret@127.0.0.1:1/0?timeout_ms=300", dir));
     expect(err.code).toBe("STATE_UNAVAILABLE");
@@ -85,6 +95,9 @@ describe("openStateStore", () => {
     const timeout = await errorOf(openStateStore("redis://:pw@127.0.0.1:6379?timeout_ms=soon", dir));
     expect(timeout.code).toBe("CONFIG_INVALID");
     expect(timeout.message).not.toContain(":pw@");
+    const refresh = await errorOf(openStateStore("redis://:pw@127.0.0.1:6379?population_refresh_ms=-1", dir));
+    expect(refresh.code).toBe("CONFIG_INVALID");
+    expect(refresh.message).toContain("population_refresh_ms");
     const strict = await errorOf(openStateStore("sqlite:x.db?strict=maybe", dir));
     expect(strict.code).toBe("CONFIG_INVALID");
   });
