@@ -7,6 +7,8 @@
  * Like coalesced writes, a call spans identities and so Cluster slots; see docs/state.md.
  */
 
+import { type Queued, TickBatch } from "./tick-batch.js";
+
 /** One counter to read: its Redis key and its window's oldest and newest bucket. */
 export interface CounterArgs {
   readonly key: string;
@@ -31,12 +33,6 @@ export interface ScriptRead {
 /** Sends one call of the read script and resolves with its flat reply: per counter, then per claim. */
 export type SendRead = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
-interface Queued {
-  readonly read: ScriptRead;
-  readonly resolve: (reply: unknown[]) => void;
-  readonly reject: (err: unknown) => void;
-}
-
 /** Most counters and claims one call carries; more waiting reads go in further calls of the same turn. */
 const MAX_BATCH_ITEMS = 1024;
 
@@ -48,65 +44,35 @@ export function readArgs(counters: readonly CounterArgs[], claims: readonly Clai
   return args;
 }
 
-export class ReadBatcher {
-  private queue: Queued[] = [];
-  private scheduled = false;
+export class ReadBatcher extends TickBatch<ScriptRead, unknown[]> {
   /** Script calls sent so far, and reads they carried (for measurements). */
   calls = 0;
   reads = 0;
 
-  constructor(private readonly send: SendRead) {}
-
-  /** Queues a read; resolves with its part of the reply: per counter `[count, distinct]`, then per claim `[won, holder]`. */
-  add(read: ScriptRead): Promise<unknown[]> {
-    return new Promise<unknown[]>((resolve, reject) => {
-      this.queue.push({ read, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        process.nextTick(() => this.flush());
-      }
-    });
+  constructor(private readonly sendRead: SendRead) {
+    super(MAX_BATCH_ITEMS, (read) => read.counters.length + read.claims.length);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const queue = this.queue;
-    this.queue = [];
-    let start = 0;
-    while (start < queue.length) {
-      let end = start;
-      let size = 0;
-      while (end < queue.length) {
-        const { read } = queue[end] as Queued;
-        const items = read.counters.length + read.claims.length;
-        if (end > start && size + items > MAX_BATCH_ITEMS) break;
-        size += items;
-        end++;
-      }
-      this.sendBatch(queue.slice(start, end));
-      start = end;
-    }
-  }
-
-  private sendBatch(batch: readonly Queued[]): void {
+  /** One call of the read script for a chunk; each read gets its part of the reply: per counter `[count, distinct]`, then per claim `[won, holder]`. */
+  protected send(batch: readonly Queued<ScriptRead, unknown[]>[]): void {
     this.calls += 1;
     this.reads += batch.length;
     const counters: CounterArgs[] = [];
     const claims: ClaimArgs[] = [];
-    for (const { read } of batch) {
-      for (const c of read.counters) counters.push(c);
-      for (const c of read.claims) claims.push(c);
+    for (const { item } of batch) {
+      for (const c of item.counters) counters.push(c);
+      for (const c of item.claims) claims.push(c);
     }
     const keys = [...counters.map((c) => c.key), ...claims.map((c) => c.key)];
-    this.send(keys, readArgs(counters, claims)).then(
+    this.sendRead(keys, readArgs(counters, claims)).then(
       (reply) => {
         const flat = reply as unknown[];
         let counter = 0;
         let claim = counters.length;
         for (const q of batch) {
           const part: unknown[] = [];
-          for (let i = 0; i < q.read.counters.length; i++) part.push(flat[counter++]);
-          for (let i = 0; i < q.read.claims.length; i++) part.push(flat[claim++]);
+          for (let i = 0; i < q.item.counters.length; i++) part.push(flat[counter++]);
+          for (let i = 0; i < q.item.claims.length; i++) part.push(flat[claim++]);
           q.resolve(part);
         }
       },

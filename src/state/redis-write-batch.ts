@@ -9,6 +9,8 @@
  * Redis (with or without replicas or Sentinel), where this does not matter; see docs/state.md.
  */
 
+import { type Queued, TickBatch } from "./tick-batch.js";
+
 /** One decision's write in the write script's form: its keys, and its ops referring to them by 1-based index. */
 export interface ScriptWrite {
   readonly keys: readonly string[];
@@ -20,67 +22,31 @@ export interface ScriptWrite {
 /** Sends one call of the write script: `KEYS`, then the ops after the leading common arguments. */
 export type SendWrite = (keys: readonly string[], ops: readonly (string | number)[]) => Promise<unknown>;
 
-interface Queued {
-  readonly write: ScriptWrite;
-  readonly resolve: () => void;
-  readonly reject: (err: unknown) => void;
-}
-
 /** Most op arguments one call carries; more waiting writes go in further calls of the same turn. */
 const MAX_BATCH_ARGS = 8192;
 
-export class WriteBatcher {
-  private queue: Queued[] = [];
-  private scheduled = false;
+export class WriteBatcher extends TickBatch<ScriptWrite, void> {
   /** Script calls sent so far, and writes they carried (for measurements). */
   calls = 0;
   writes = 0;
 
-  constructor(private readonly send: SendWrite) {}
-
-  /** Queues a write; resolves once the call carrying it has been applied. */
-  add(write: ScriptWrite): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        process.nextTick(() => this.flush());
-      }
-    });
+  constructor(private readonly sendWrite: SendWrite) {
+    super(MAX_BATCH_ARGS, (write) => write.ops.length);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const queue = this.queue;
-    this.queue = [];
-    let start = 0;
-    while (start < queue.length) {
-      let end = start;
-      let size = 0;
-      while (
-        end < queue.length &&
-        (end === start || size + (queue[end] as Queued).write.ops.length <= MAX_BATCH_ARGS)
-      ) {
-        size += (queue[end] as Queued).write.ops.length;
-        end++;
-      }
-      this.sendBatch(queue.slice(start, end));
-      start = end;
-    }
-  }
-
-  private sendBatch(batch: readonly Queued[]): void {
+  /** One call of the write script for a chunk, its keys merged and the ops' key indexes renumbered. */
+  protected send(batch: readonly Queued<ScriptWrite, void>[]): void {
     this.calls += 1;
     this.writes += batch.length;
     let call: Promise<unknown>;
     if (batch.length === 1) {
-      const { write } = batch[0] as Queued;
-      call = this.send(write.keys, write.ops);
+      const { item: write } = batch[0] as Queued<ScriptWrite, void>;
+      call = this.sendWrite(write.keys, write.ops);
     } else {
       const keys: string[] = [];
       const indexOf = new Map<string, number>();
       const ops: (string | number)[] = [];
-      for (const { write } of batch) {
+      for (const { item: write } of batch) {
         const base = ops.length;
         for (const op of write.ops) ops.push(op);
         for (const at of write.keyRefs) {
@@ -93,7 +59,7 @@ export class WriteBatcher {
           ops[base + at] = index;
         }
       }
-      call = this.send(keys, ops);
+      call = this.sendWrite(keys, ops);
     }
     call.then(
       () => {
