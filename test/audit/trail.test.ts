@@ -54,16 +54,24 @@ describe("chained audit trail", () => {
        BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`,
     );
     // One pair per turn, so the pairs reach the writer thread as separate batches, pipelined.
-    const pending: Promise<void>[] = [];
+    // Each outcome is taken at once: a rejection must not sit unobserved while the next pair is queued.
+    const pending: Promise<PromiseSettledResult<void>>[] = [];
     for (const pair of [
       [2, 3],
       [4, 5],
       [6, 7],
     ]) {
-      for (const n of pair) pending.push(t.recordDecision(makeEntry({ n })));
+      for (const n of pair) {
+        pending.push(
+          t.recordDecision(makeEntry({ n })).then(
+            (value): PromiseSettledResult<void> => ({ status: "fulfilled", value }),
+            (reason: unknown): PromiseSettledResult<void> => ({ status: "rejected", reason }),
+          ),
+        );
+      }
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const results = await Promise.allSettled(pending);
+    const results = await Promise.all(pending);
     backend.exec("DROP TRIGGER fail_n4");
     // Which records shared a transaction with n=4 depends on timing (the writer also merges batches
     // pushed in one turn), but: n=4 is refused, exactly the records whose callers were answered are
