@@ -8,7 +8,8 @@
 
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
-import { SqliteWriter, type WriteOp } from "../storage/sqlite-writer.js";
+import { InlineSqliteWriter } from "../storage/inline-sqlite-writer.js";
+import { type BatchWriter, SqliteWriter, type WriteOp } from "../storage/sqlite-writer.js";
 import type { ChainHead } from "./chain.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import type { RetentionCut } from "./record.js";
@@ -56,23 +57,7 @@ const WRITER_STATEMENTS = { record: insertRecords(1), anchor: INSERT_CHECKPOINT 
 function appendOps(rows: readonly StoredRow[]): WriteOp[] {
   const ops: WriteOp[] = [];
   for (const r of rows) {
-    ops.push([
-      "record",
-      r.writer_id,
-      r.seq,
-      r.kind,
-      r.decision_id,
-      r.event_ms,
-      r.wall_ms,
-      r.subject,
-      r.segment,
-      r.control_path,
-      r.reason_codes,
-      r.shadow,
-      r.hash,
-      r.prev_hash,
-      r.body,
-    ]);
+    ops.push(["record", ...rowParams(r)]);
     const anchor = anchorOfRow(r);
     if (anchor) ops.push(["anchor", anchor.writer_id, anchor.seq, anchor.jws]);
   }
@@ -97,18 +82,14 @@ export class SqliteAuditBackend implements AuditBackend {
   readonly pipelined = true;
   private readonly insertOne: Database.Statement;
   private readonly insertAnchor: Database.Statement;
-  private readonly appendTx: Database.Transaction<(rows: readonly StoredRow[]) => void>;
 
   private constructor(
     private readonly db: Database.Database,
-    /** Absent for `:memory:`: appends then run on `db`. */
-    private readonly writer: SqliteWriter | undefined,
+    /** The writer thread; for `:memory:`, the same statements run inline on `db`. */
+    private readonly writer: BatchWriter,
   ) {
     this.insertOne = this.db.prepare(insertRecords(1));
     this.insertAnchor = this.db.prepare(INSERT_CHECKPOINT);
-    this.appendTx = this.db.transaction((rows: readonly StoredRow[]) => {
-      for (const row of rows) this.insertRow(row);
-    });
   }
 
   /** Opens (and migrates) the store, and starts its writer thread unless the file is `:memory:`. */
@@ -122,7 +103,7 @@ export class SqliteAuditBackend implements AuditBackend {
       migrate(db);
       const writer =
         options.file === ":memory:"
-          ? undefined
+          ? new InlineSqliteWriter(db, WRITER_STATEMENTS)
           : await SqliteWriter.open({
               file: resolve(options.file),
               synchronous: strict ? "FULL" : "NORMAL",
@@ -153,8 +134,7 @@ export class SqliteAuditBackend implements AuditBackend {
 
   /** All `rows` in one transaction (shared with appends of the same event-loop turn) or none. */
   async append(rows: readonly StoredRow[], options: AppendOptions = {}): Promise<void> {
-    if (this.writer) await this.writer.push(appendOps(rows), options);
-    else this.appendTx.immediate(rows);
+    await this.writer.push(appendOps(rows), options);
   }
 
   async rowsForDecision(decisionId: string): Promise<StoredRow[]> {
@@ -200,7 +180,7 @@ export class SqliteAuditBackend implements AuditBackend {
   async retain(beforeMs: number, build: (cuts: readonly RetentionCut[]) => StoredRow | undefined): Promise<number> {
     // Appends still on their way to the writer commit first; the transaction below then runs on this
     // thread without a turn boundary, so no writer batch lands in its middle.
-    await this.writer?.flush();
+    await this.writer.flush();
     return this.db
       .transaction(() => {
         const prefixes = this.db.prepare(SELECT_RETENTION_PREFIX).all(beforeMs) as {
@@ -224,7 +204,7 @@ export class SqliteAuditBackend implements AuditBackend {
   }
 
   async close(): Promise<void> {
-    await this.writer?.close();
+    await this.writer.close();
     if (this.db.open) this.db.close();
   }
 }

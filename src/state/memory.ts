@@ -121,16 +121,9 @@ export class MemoryStateStore implements StateStore {
     for (const u of updates) {
       switch (u.op) {
         case "see":
-        case "set": {
-          let p = this.profiles.get(u.profile);
-          if (!p) {
-            p = emptyProfile();
-            this.profiles.set(u.profile, p);
-            bound(this.profiles, this.maxProfiles, "profile", undefined);
-          }
-          applyToProfile(p, u);
+        case "set":
+          applyToProfile(this.profileFor(u.profile, undefined), u);
           break;
-        }
         case "incr": {
           const c = this.counter(u.counter, u.windowMs);
           const b = bucketOf(u.at, u.windowMs);
@@ -165,12 +158,7 @@ export class MemoryStateStore implements StateStore {
       switch (u.op) {
         case "see":
         case "set": {
-          let p = this.profiles.get(u.profile);
-          if (!p) {
-            p = emptyProfile();
-            this.profiles.set(u.profile, p);
-            bound(this.profiles, this.maxProfiles, "profile", j);
-          }
+          const p = this.profileFor(u.profile, j);
           const evicted = applyToProfile(p, u);
           if (!isStorableKey(u.field)) break;
           j.touched(u.profile, now);
@@ -323,6 +311,17 @@ export class MemoryStateStore implements StateStore {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  /** The profile `key` writes go to, created (and the LRU bound applied) on first write. */
+  private profileFor(key: string, j: StateJournal | undefined): Profile {
+    let p = this.profiles.get(key);
+    if (!p) {
+      p = emptyProfile();
+      this.profiles.set(key, p);
+      bound(this.profiles, this.maxProfiles, "profile", j);
+    }
+    return p;
   }
 
   private counter(key: string, windowMs: number, j?: StateJournal): Counter {

@@ -36,6 +36,11 @@ export type SendRead = (keys: readonly string[], args: readonly (string | number
 /** Most counters and claims one call carries; more waiting reads go in further calls of the same turn. */
 const MAX_BATCH_ITEMS = 1024;
 
+/** The read script's keys for some counters and claims: the counters', then the claims'. */
+export function readKeys(counters: readonly CounterArgs[], claims: readonly ClaimArgs[]): string[] {
+  return [...counters.map((c) => c.key), ...claims.map((c) => c.key)];
+}
+
 /** The read script's arguments for some counters and claims (see `READ` in redis-scripts.ts). */
 export function readArgs(counters: readonly CounterArgs[], claims: readonly ClaimArgs[]): (string | number)[] {
   const args: (string | number)[] = [counters.length, claims.length];
@@ -63,8 +68,7 @@ export class ReadBatcher extends TickBatch<ScriptRead, unknown[]> {
       for (const c of item.counters) counters.push(c);
       for (const c of item.claims) claims.push(c);
     }
-    const keys = [...counters.map((c) => c.key), ...claims.map((c) => c.key)];
-    this.sendRead(keys, readArgs(counters, claims)).then(
+    this.sendRead(readKeys(counters, claims), readArgs(counters, claims)).then(
       (reply) => {
         const flat = reply as unknown[];
         let counter = 0;

@@ -24,7 +24,7 @@ import {
 } from "./port.js";
 import { isStorableKey } from "./profile-ops.js";
 import { PopulationCache } from "./redis-population.js";
-import { ReadBatcher, readArgs, type ScriptRead } from "./redis-read-batch.js";
+import { ReadBatcher, readArgs, readKeys, type ScriptRead } from "./redis-read-batch.js";
 import { FIELD_SEP, INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
 import { WriteBatcher } from "./redis-write-batch.js";
 
@@ -209,8 +209,9 @@ export class RedisStateStore implements StateStore {
   /** The counters and claims of one read: one script call, or a share of the turn's call. */
   private readScript(read: ScriptRead): Promise<unknown[]> {
     if (this.coalesce) return this.reads.add(read);
-    const keys = [...read.counters.map((c) => c.key), ...read.claims.map((c) => c.key)];
-    return this.evalScript(READ, keys, readArgs(read.counters, read.claims)) as Promise<unknown[]>;
+    return this.evalScript(READ, readKeys(read.counters, read.claims), readArgs(read.counters, read.claims)) as Promise<
+      unknown[]
+    >;
   }
 
   async write(updates: readonly StateUpdate[], now: number): Promise<void> {

@@ -5,12 +5,12 @@
  */
 
 import type { JsonObject, JsonValue } from "../model/request.js";
+import type { SqlParam } from "../storage/sqlite-writer.js";
 import type { PendingDecision, SeenStats } from "./port.js";
 import type { ExpiryIndex } from "./sqlite-expiry.js";
 import { bucketExpiry, type StatementName } from "./sqlite-schema.js";
 import type { DroppedKind, ExpiringKind, StateJournal } from "./state-journal.js";
 
-export type SqlParam = string | number | bigint | null;
 /** One statement run: a statement of `STATEMENTS` by name, then its parameters. */
 export type MirrorOp = readonly [name: StatementName, ...params: SqlParam[]];
 

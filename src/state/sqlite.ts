@@ -16,14 +16,15 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { SignalboxError } from "../errors/signalbox-error.js";
-import { SqliteWriter } from "../storage/sqlite-writer.js";
+import { InlineSqliteWriter } from "../storage/inline-sqlite-writer.js";
+import { type BatchWriter, SqliteWriter } from "../storage/sqlite-writer.js";
 import { MemoryStateStore } from "./memory.js";
 import type { PendingDecision, StateQuery, StateSnapshot, StateStore, StateUpdate } from "./port.js";
 import { ExpiryIndex } from "./sqlite-expiry.js";
 import { type LoadedRows, loadState } from "./sqlite-load.js";
 import { lockStateFile } from "./sqlite-lock.js";
-import { type MirrorOp, SqliteMirror } from "./sqlite-mirror.js";
-import { migrate, STATEMENTS, type StatementName } from "./sqlite-schema.js";
+import { SqliteMirror } from "./sqlite-mirror.js";
+import { migrate, STATEMENTS } from "./sqlite-schema.js";
 
 /** Rows (after coalescing) at which the current batch goes to the writer before the turn ends. */
 const CHUNK_ROWS = 256;
@@ -44,12 +45,6 @@ export interface SqliteStateOptions {
 }
 
 const DAY_MS = 86_400_000;
-
-/** Where batches of statement runs go: the writer thread, or the main-thread connection for `:memory:`. */
-interface RowWriter {
-  push(ops: readonly MirrorOp[]): Promise<void>;
-  close(): Promise<void>;
-}
 
 interface Deferred {
   readonly promise: Promise<void>;
@@ -72,7 +67,7 @@ export class SqliteStateStore implements StateStore {
     private readonly memory: MemoryStateStore,
     private readonly mirror: SqliteMirror,
     private readonly expiry: ExpiryIndex,
-    private readonly writer: RowWriter,
+    private readonly writer: BatchWriter,
     private readonly loaded: LoadedRows,
     private readonly release: () => void,
     pruneEveryMs: number,
@@ -91,7 +86,7 @@ export class SqliteStateStore implements StateStore {
     if (!inMemory) mkdirSync(dirname(file), { recursive: true });
     const release = inMemory ? () => {} : lockStateFile(file);
     let db: Database.Database | undefined;
-    let writer: RowWriter | undefined;
+    let writer: BatchWriter | undefined;
     try {
       try {
         db = new Database(file);
@@ -111,7 +106,9 @@ export class SqliteStateStore implements StateStore {
         ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
       });
       const loaded = loadState(db, memory, expiry, retention);
-      writer = inMemory ? new InlineWriter(db) : await openWriter(file, options.strict ? "FULL" : "NORMAL");
+      writer = inMemory
+        ? new InlineSqliteWriter(db, STATEMENTS)
+        : await openWriter(file, options.strict ? "FULL" : "NORMAL");
       const store = new SqliteStateStore(db, memory, mirror, expiry, writer, loaded, release, pruneEveryMs);
       // Rows the load dropped to honour the bounds are deleted in the first batch.
       if (mirror.dirty) store.schedule();
@@ -256,7 +253,7 @@ export class SqliteStateStore implements StateStore {
   }
 }
 
-async function openWriter(file: string, synchronous: "NORMAL" | "FULL"): Promise<RowWriter> {
+async function openWriter(file: string, synchronous: "NORMAL" | "FULL"): Promise<BatchWriter> {
   try {
     const writer = await SqliteWriter.open({ file, synchronous, statements: STATEMENTS, label: "state" });
     return {
@@ -266,35 +263,10 @@ async function openWriter(file: string, synchronous: "NORMAL" | "FULL"): Promise
         void writer.flush();
         return committed;
       },
+      flush: () => writer.flush(),
       close: () => writer.close(),
     };
   } catch (err) {
     throw new SignalboxError("STATE_UNAVAILABLE", `cannot start the state writer for '${file}'`, { cause: err });
   }
-}
-
-/** Runs each batch in one transaction on the main-thread connection: for `:memory:`, which no thread can share. */
-class InlineWriter implements RowWriter {
-  private readonly statements: Record<StatementName, Database.Statement>;
-  private readonly run: Database.Transaction<(ops: readonly MirrorOp[]) => void>;
-
-  constructor(db: Database.Database) {
-    const statements = {} as Record<StatementName, Database.Statement>;
-    for (const [name, sql] of Object.entries(STATEMENTS)) statements[name as StatementName] = db.prepare(sql);
-    this.statements = statements;
-    this.run = db.transaction((ops: readonly MirrorOp[]) => {
-      for (const [name, ...params] of ops) this.statements[name].run(...params);
-    });
-  }
-
-  push(ops: readonly MirrorOp[]): Promise<void> {
-    try {
-      this.run.immediate(ops);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  async close(): Promise<void> {}
 }

@@ -33,6 +33,15 @@ export interface SqliteWriterOptions {
   readonly maxBatchOps?: number;
 }
 
+/** What an adapter writes its batches through: a `SqliteWriter`, or an `InlineSqliteWriter` for `:memory:`. */
+export interface BatchWriter {
+  /** Runs `ops` in one transaction with the others of its batch; resolves once committed. */
+  push(ops: readonly WriteOp[], options?: PushOptions): Promise<void>;
+  /** Resolves when everything pushed so far is committed (or has failed). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** A writer failure: the file and, where one is to blame, the statement. */
 export class SqliteWriterError extends Error {
   constructor(
@@ -88,7 +97,7 @@ const DEFAULT_MAX_BATCH_OPS = 256;
  */
 const TEXT_BUFFER_BYTES = 4 * 1024 * 1024;
 
-export class SqliteWriter {
+export class SqliteWriter implements BatchWriter {
   private readonly index = new Map<string, number>();
   private readonly maxQueuedOps: number;
   private readonly maxBatchOps: number;

@@ -26,7 +26,8 @@ const T0 = 1_700_000_000_000;
 const WINDOW = 10_000;
 const BUCKET = WINDOW / COUNTER_BUCKETS;
 
-const see = (profile: string, field: string, value: string, at: number, cap = 10): StateUpdate => ({
+/** A `see` update (cap 10 unless given); shared by the adapter-specific state tests. */
+export const see = (profile: string, field: string, value: string, at: number, cap = 10): StateUpdate => ({
   op: "see",
   profile,
   field,

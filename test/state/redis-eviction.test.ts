@@ -11,6 +11,7 @@ import type { StateUpdate } from "../../src/state/port.js";
 import { RedisStateStore } from "../../src/state/redis.js";
 import { FIELD_SEP, INDEX_SUFFIX } from "../../src/state/redis-scripts.js";
 import { redisAnswers } from "../support/redis-probe.js";
+import { see } from "./conformance.js";
 
 const URL = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
 const RUN = `sbevict-${randomUUID().slice(0, 8)}`;
@@ -20,15 +21,6 @@ const DAY = 86_400_000;
 const up = await redisAnswers(URL);
 if (!up && process.env.CI === "true")
   throw new Error(`redis is not reachable at '${URL}' and CI=true: refusing to skip`);
-
-const see = (profile: string, field: string, value: string, at: number, cap: number): StateUpdate => ({
-  op: "see",
-  profile,
-  field,
-  value,
-  at,
-  cap,
-});
 
 describe.skipIf(!up)("redis eviction index", () => {
   let admin: Redis;
