@@ -19,7 +19,7 @@ import {
   type RetentionCut,
   type UnchainedRecord,
 } from "./record.js";
-import type { AuditBackend, AuditFilter, AuditPage, AuditStore, StoredAnchor, StoredRow } from "./store.js";
+import type { AuditBackend, AuditFilter, AuditPage, AuditStore, ChainLink, StoredAnchor, StoredRow } from "./store.js";
 import { recordOfRow, rowOfRecord } from "./stored-row.js";
 
 export interface CheckpointOptions {
@@ -45,6 +45,8 @@ export interface ChainedTrailOptions extends GroupCommitOptions {
 
 type Pending =
   | { readonly kind: "decision"; readonly entry: DecisionEntry }
+  /** For a backend that builds rows: the entry as JSON, taken at once so the entry is not held. */
+  | { readonly kind: "decision-json"; readonly json: string }
   | { readonly kind: "outcome"; readonly entry: OutcomeEntry }
   | { readonly kind: "checkpoint"; readonly reason: "periodic" | "close" }
   | { readonly kind: "retention"; readonly before: number; deleted: number };
@@ -55,8 +57,16 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
   private readonly queue: GroupCommitQueue<Pending>;
   private readonly mask: Masker;
   private readonly now: () => number;
+  /**
+   * The running head of this writer's chain. With a backend that builds rows (`appendLinks`), the
+   * head of what has committed (from each batch's answer) plus the checkpoints placed here.
+   */
   private head: ChainHead;
   private headStale = false;
+  /** The backend builds rows itself: records go to it as links (see `ChainLink`). */
+  private readonly builds: boolean;
+  /** With `builds`: the backend's builder knows where the chain continues (else the next links start with it). */
+  private headSent = false;
   /** Appends handed to a pipelined backend and not yet settled. */
   private readonly appending = new Set<Promise<unknown>>();
   private sinceCheckpoint = 0;
@@ -70,13 +80,14 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
   ) {
     this.writerId = options.writerId;
     this.head = head;
+    this.builds = backend.appendLinks !== undefined && backend.buildChain !== undefined;
     // Records an earlier process left may lack a checkpoint (it may have crashed): vouch for them too.
     this.sinceCheckpoint = head.seq > 0 ? 1 : 0;
     this.now = options.now ?? Date.now;
     this.mask = createMasker(options.mask ?? DEFAULT_MASK, options.maskKey);
     // A backend that commits appends in call order lets the next batch be chained and sent while the
     // previous one is still committing (its rows then commit only if the previous ones did).
-    this.queue = new GroupCommitQueue((batch) => this.commit(batch), {
+    this.queue = new GroupCommitQueue((batch) => (this.builds ? this.commitLinks(batch) : this.commit(batch)), {
       ...options,
       pipeline: backend.pipelined ? (options.pipeline ?? 2) : 1,
     });
@@ -92,6 +103,11 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
   /** Opens the trail on `backend`, continuing the writer's chain where it ends. */
   static async open(backend: AuditBackend, options: ChainedTrailOptions): Promise<ChainedAuditTrail> {
     const head = (await backend.head(options.writerId)) ?? EMPTY_HEAD;
+    await backend.buildChain?.({
+      writerId: options.writerId,
+      mask: options.mask ?? DEFAULT_MASK,
+      maskKey: options.maskKey,
+    });
     return new ChainedAuditTrail(backend, options, head);
   }
 
@@ -105,7 +121,12 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
   }
 
   async recordDecision(entry: DecisionEntry): Promise<void> {
-    await this.enqueue({ kind: "decision", entry });
+    if (!this.builds) return this.enqueue({ kind: "decision", entry });
+    const { request, decision, wallTime, engineVersion, shadow } = entry;
+    await this.enqueue({
+      kind: "decision-json",
+      json: JSON.stringify({ request, decision, wallTime, engineVersion, shadow }),
+    });
   }
 
   async recordOutcome(entry: OutcomeEntry): Promise<void> {
@@ -192,6 +213,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
           if (this.sinceCheckpoint > 0) rows.push(this.place(await this.checkpointRecord(item.reason)));
           continue;
         }
+        if (item.kind === "decision-json") throw new Error("a decision as JSON needs a backend that builds rows");
         rows.push(item.kind === "decision" ? this.placeDecision(item.entry) : this.place(outcomeRecord(item.entry)));
         this.sinceCheckpoint++;
         const every = this.options.checkpoints?.every;
@@ -215,6 +237,100 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
     } catch (err) {
       throw this.failure(err, batch.length);
     }
+  }
+
+  /**
+   * `commit` for a backend that builds rows: decisions and outcomes go over as links, and the head
+   * comes back with each committed batch. A checkpoint vouches for the head, so it waits until
+   * everything before it has committed, then is chained here.
+   */
+  private async commitLinks(batch: readonly Pending[]): Promise<Handoff | undefined> {
+    let links: ChainLink[] = [];
+    let afterPrevious = true;
+    /** Sends the links so far and waits until everything sent has committed: `head` is then current. */
+    const settle = async (): Promise<void> => {
+      if (links.length > 0) {
+        const sent = this.sendLinks(links, afterPrevious);
+        links = [];
+        afterPrevious = true;
+        await sent;
+      }
+      await Promise.all([...this.appending]);
+    };
+    const link = (next: ChainLink): void => {
+      if (!this.headSent) {
+        links.push({ head: this.head });
+        this.headSent = true;
+      }
+      links.push(next);
+    };
+    const placeCheckpoint = async (reason: CheckpointBody["reason"]): Promise<void> => {
+      await settle();
+      link({ row: this.place(await this.checkpointRecord(reason)) });
+    };
+    try {
+      if (this.headStale) {
+        // A batch failed: let those still in flight settle, then continue from what is committed.
+        await Promise.allSettled([...this.appending]);
+        this.head = (await this.backend.head(this.writerId)) ?? EMPTY_HEAD;
+        this.headStale = false;
+        this.headSent = false;
+        afterPrevious = false;
+      }
+      for (const item of batch) {
+        switch (item.kind) {
+          case "retention":
+            await settle();
+            // The cut's checkpoint is written on this thread: the builder learns the head anew.
+            this.headSent = false;
+            item.deleted = await this.retain(item.before);
+            continue;
+          case "checkpoint":
+            // Nothing new to vouch for (an every-N checkpoint may just have been written).
+            if (this.sinceCheckpoint > 0) await placeCheckpoint(item.reason);
+            continue;
+          case "decision":
+            throw new Error("a decision entry needs a backend that takes rows");
+          case "decision-json":
+            link({ decision: item.json });
+            break;
+          case "outcome":
+            link({ record: JSON.stringify(outcomeRecord(item.entry)) });
+            break;
+        }
+        this.sinceCheckpoint++;
+        const every = this.options.checkpoints?.every;
+        if (every !== undefined && every > 0 && this.sinceCheckpoint >= every) await placeCheckpoint("periodic");
+      }
+      if (links.length === 0) return undefined;
+      const committed = this.sendLinks(links, afterPrevious).catch((err: unknown) => {
+        throw this.failure(err, batch.length);
+      });
+      return { committed };
+    } catch (err) {
+      throw this.failure(err, batch.length);
+    }
+  }
+
+  /** Hands links to the backend; the head moves to the batch's once it has committed. */
+  private sendLinks(links: readonly ChainLink[], afterPrevious: boolean): Promise<void> {
+    const appendLinks = this.backend.appendLinks as NonNullable<AuditBackend["appendLinks"]>;
+    const appended = appendLinks.call(this.backend, links, { afterPrevious }).then(
+      (head) => {
+        if (!this.headStale) this.head = head;
+      },
+      (err: unknown) => {
+        // The builder's head is unknown now: the next links (after the head is re-read) restate it.
+        this.headStale = true;
+        throw err;
+      },
+    );
+    this.appending.add(appended);
+    const forget = (): void => {
+      this.appending.delete(appended);
+    };
+    appended.then(forget, forget);
+    return appended;
   }
 
   /** Marks the head stale (the batch may or may not have reached the store) and names the failure. */

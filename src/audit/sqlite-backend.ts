@@ -6,11 +6,13 @@
  * thread, so there every write runs on the main-thread connection.
  */
 
-import { resolve } from "node:path";
+import { extname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { InlineSqliteWriter } from "../storage/inline-sqlite-writer.js";
-import { type BatchWriter, SqliteWriter, type WriteOp } from "../storage/sqlite-writer.js";
+import { type BatchWriter, BUILD, SqliteWriter, type SqlParam, type WriteOp } from "../storage/sqlite-writer.js";
 import type { ChainHead } from "./chain.js";
+import { CHAIN_STATEMENTS, type ChainBuilderOptions, createBuilder } from "./chain-builder.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import type { RetentionCut } from "./record.js";
 import { anchorOfRow, cutsAfterRetention } from "./retention.js";
@@ -36,7 +38,15 @@ import {
   SELECT_WRITER_CHAIN_PAGE,
   SELECT_WRITERS,
 } from "./sql.js";
-import type { AppendOptions, AuditBackend, AuditFilter, AuditPage, StoredAnchor, StoredRow } from "./store.js";
+import type {
+  AppendOptions,
+  AuditBackend,
+  AuditFilter,
+  AuditPage,
+  ChainLink,
+  StoredAnchor,
+  StoredRow,
+} from "./store.js";
 import { recordOfRow } from "./stored-row.js";
 
 export type Durability = "normal" | "strict";
@@ -51,17 +61,30 @@ export interface SqliteBackendOptions {
 const PAGE = 500;
 
 /** The writer thread's statements. */
-const WRITER_STATEMENTS = { record: insertRecords(1), anchor: INSERT_CHECKPOINT } as const;
+const WRITER_STATEMENTS = { [CHAIN_STATEMENTS.record]: insertRecords(1), [CHAIN_STATEMENTS.anchor]: INSERT_CHECKPOINT };
+
+/** The chain builder's module, next to this one (`.ts` when running from source, `.js` when built). */
+const CHAIN_BUILDER_MODULE = new URL(`./chain-builder${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
 
 /** The writer ops that store `rows` (and the signed checkpoints they carry). */
 function appendOps(rows: readonly StoredRow[]): WriteOp[] {
   const ops: WriteOp[] = [];
   for (const r of rows) {
-    ops.push(["record", ...rowParams(r)]);
+    ops.push([CHAIN_STATEMENTS.record, ...rowParams(r)]);
     const anchor = anchorOfRow(r);
-    if (anchor) ops.push(["anchor", anchor.writer_id, anchor.seq, anchor.jws]);
+    if (anchor) ops.push([CHAIN_STATEMENTS.anchor, anchor.writer_id, anchor.seq, anchor.jws]);
   }
   return ops;
+}
+
+/** The builder ops of `links` (see `chain-builder.ts`). */
+function linkOps(links: readonly ChainLink[]): WriteOp[] {
+  return links.map((link): WriteOp => {
+    if ("decision" in link) return [BUILD, "decision", link.decision];
+    if ("record" in link) return [BUILD, "record", link.record];
+    if ("row" in link) return [BUILD, "row", ...(rowParams(link.row) as SqlParam[])];
+    return [BUILD, "head", link.head.seq, link.head.hash];
+  });
 }
 
 function migrate(db: Database.Database): void {
@@ -82,17 +105,19 @@ export class SqliteAuditBackend implements AuditBackend {
   readonly pipelined = true;
   private readonly insertOne: Database.Statement;
   private readonly insertAnchor: Database.Statement;
+  /** The writer (thread, or inline for `:memory:`), started by the first append or by `buildChain`. */
+  private writer: Promise<BatchWriter> | undefined;
+  private builds = false;
 
   private constructor(
     private readonly db: Database.Database,
-    /** The writer thread; for `:memory:`, the same statements run inline on `db`. */
-    private readonly writer: BatchWriter,
+    private readonly options: SqliteBackendOptions,
   ) {
     this.insertOne = this.db.prepare(insertRecords(1));
     this.insertAnchor = this.db.prepare(INSERT_CHECKPOINT);
   }
 
-  /** Opens (and migrates) the store, and starts its writer thread unless the file is `:memory:`. */
+  /** Opens (and migrates) the store; its writer starts with the first append (readers never start one). */
   static async open(options: SqliteBackendOptions): Promise<SqliteAuditBackend> {
     const strict = options.durability === "strict";
     const db = new Database(options.file);
@@ -101,20 +126,51 @@ export class SqliteAuditBackend implements AuditBackend {
       db.pragma(`synchronous = ${strict ? "FULL" : "NORMAL"}`);
       db.pragma("busy_timeout = 5000");
       migrate(db);
-      const writer =
-        options.file === ":memory:"
-          ? new InlineSqliteWriter(db, WRITER_STATEMENTS)
-          : await SqliteWriter.open({
-              file: resolve(options.file),
-              synchronous: strict ? "FULL" : "NORMAL",
-              statements: WRITER_STATEMENTS,
-              label: "audit",
-            });
-      return new SqliteAuditBackend(db, writer);
+      return new SqliteAuditBackend(db, options);
     } catch (err) {
       db.close();
       throw err;
     }
+  }
+
+  /**
+   * Starts the writer with the chain builder of `options.writerId`: records are then masked, chained
+   * and hashed on the writer thread (`appendLinks`). Plain `append`s keep working beside it.
+   */
+  async buildChain(options: ChainBuilderOptions): Promise<void> {
+    if (this.writer) throw new Error("audit sqlite: the chain builder must be set before the first append");
+    this.builds = true;
+    this.writer = this.startWriter(options);
+    await this.writer;
+  }
+
+  /** Commits `links` through the chain builder; resolves with the chain's head after them. */
+  async appendLinks(links: readonly ChainLink[], options: AppendOptions = {}): Promise<ChainHead> {
+    if (!this.builds) throw new Error("audit sqlite: appendLinks needs buildChain first");
+    const writer = await (this.writer as Promise<BatchWriter>);
+    // The trail's group commit has batched already: each call is a batch of its own, pipelined.
+    return (await writer.push(linkOps(links), { ...options, alone: true })) as ChainHead;
+  }
+
+  private startWriter(builder?: ChainBuilderOptions): Promise<BatchWriter> {
+    const file = this.options.file;
+    if (file === ":memory:") {
+      return Promise.resolve(
+        new InlineSqliteWriter(this.db, WRITER_STATEMENTS, builder ? createBuilder(builder) : undefined),
+      );
+    }
+    return SqliteWriter.open({
+      file: resolve(file),
+      synchronous: this.options.durability === "strict" ? "FULL" : "NORMAL",
+      statements: WRITER_STATEMENTS,
+      label: "audit",
+      ...(builder ? { builder: { module: CHAIN_BUILDER_MODULE, options: builder } } : {}),
+    });
+  }
+
+  private writerNow(): Promise<BatchWriter> {
+    this.writer ??= this.startWriter();
+    return this.writer;
   }
 
   private insertRow(row: StoredRow): void {
@@ -134,7 +190,7 @@ export class SqliteAuditBackend implements AuditBackend {
 
   /** All `rows` in one transaction (shared with appends of the same event-loop turn) or none. */
   async append(rows: readonly StoredRow[], options: AppendOptions = {}): Promise<void> {
-    await this.writer.push(appendOps(rows), options);
+    await (await this.writerNow()).push(appendOps(rows), { ...options, alone: true });
   }
 
   async rowsForDecision(decisionId: string): Promise<StoredRow[]> {
@@ -180,7 +236,7 @@ export class SqliteAuditBackend implements AuditBackend {
   async retain(beforeMs: number, build: (cuts: readonly RetentionCut[]) => StoredRow | undefined): Promise<number> {
     // Appends still on their way to the writer commit first; the transaction below then runs on this
     // thread without a turn boundary, so no writer batch lands in its middle.
-    await this.writer.flush();
+    await (await this.writer)?.flush();
     return this.db
       .transaction(() => {
         const prefixes = this.db.prepare(SELECT_RETENTION_PREFIX).all(beforeMs) as {
@@ -204,7 +260,9 @@ export class SqliteAuditBackend implements AuditBackend {
   }
 
   async close(): Promise<void> {
-    await this.writer.close();
+    // A writer that failed to start has nothing to close.
+    const writer = await this.writer?.catch(() => undefined);
+    await writer?.close();
     if (this.db.open) this.db.close();
   }
 }

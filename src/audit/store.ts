@@ -15,6 +15,7 @@
 
 import type { ControlPath } from "../model/control-path.js";
 import type { ChainHead } from "./chain.js";
+import type { ChainBuilderOptions } from "./chain-builder.js";
 import type { AuditRecordKind, AuditRecordV1, RetentionCut } from "./record.js";
 
 /** One stored row: the index columns next to the record they were derived from. */
@@ -85,7 +86,18 @@ export interface AppendOptions {
   readonly afterPrevious?: boolean;
 }
 
-/** What a database adapter provides; the chain, batching and masking live above it. */
+/**
+ * A link handed to a backend that builds its rows itself (`appendLinks`): where the chain continues,
+ * a decision entry or an unchained record as JSON (masked, chained and hashed by the backend), or a
+ * row the trail chained (a checkpoint).
+ */
+export type ChainLink =
+  | { readonly head: ChainHead }
+  | { readonly decision: string }
+  | { readonly record: string }
+  | { readonly row: StoredRow };
+
+/** What a database adapter provides; the chain, batching and masking live above it, unless it builds rows itself. */
 export interface AuditBackend extends Omit<AuditStore, "deleteBefore"> {
   readonly kind: string;
   /** `append` may be called before the previous call resolved: calls commit in call order. */
@@ -94,6 +106,15 @@ export interface AuditBackend extends Omit<AuditStore, "deleteBefore"> {
   meta(key: string, fallback: string): Promise<string>;
   head(writer: string): Promise<ChainHead | undefined>;
   append(rows: readonly StoredRow[], options?: AppendOptions): Promise<void>;
+  /**
+   * Set by a backend that masks, chains and hashes records where they commit (off the main thread):
+   * commits `links` in one transaction (in call order, like `append`) and resolves with the writer's
+   * chain head after them. The first links after opening, a failure or a retention cut start with a
+   * `head` link.
+   */
+  appendLinks?(links: readonly ChainLink[], options?: AppendOptions): Promise<ChainHead>;
+  /** With `appendLinks`: prepares the builder of this writer's chain; called once, before any append. */
+  buildChain?(options: ChainBuilderOptions): Promise<void>;
   rowsForDecision(decisionId: string): Promise<StoredRow[]>;
   /**
    * In one transaction: deletes each writer's chain prefix of rows written before `beforeMs`, computes

@@ -233,7 +233,7 @@ export class SqliteStateStore implements StateStore {
       this.lastCommit.then(batch.resolve, batch.resolve);
       return;
     }
-    const committed = this.writer.push(ops);
+    const committed = this.writer.push(ops).then(() => {});
     this.lastCommit = committed;
     committed.then(batch.resolve, (err: unknown) =>
       batch.reject(

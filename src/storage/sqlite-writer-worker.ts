@@ -13,6 +13,12 @@
  *   after a rollback. With `afterPrevious` set, a batch whose predecessor did not commit is not run
  *   (it builds on it). The main thread reuses the batch's bytes once the answer arrives.
  * - in:  `null`: close the database and end the thread.
+ * - with `workerData.builder` = `{ module, options, tsx }`: the thread imports `module` (registering
+ *   the TypeScript loader at `tsx` first when it is a `.ts` source file) and calls its
+ *   `createBuilder(options)`. An op whose statement index is -1 is then handed to the builder's
+ *   `build(params, statements)` (statements by name), inside the batch's transaction; the builder
+ *   hears `begin()` before and `rollback()` after a failed batch, and the acknowledgement of a
+ *   committed batch carries `result()`: `{ id, result }`.
  */
 
 export const SQLITE_WRITER_WORKER_SOURCE = `"use strict";
@@ -22,11 +28,13 @@ function messageOf(err) {
   return err && typeof err.message === "string" ? err.message : String(err);
 }
 
-function main() {
+async function main() {
   const Database = require(workerData.sqlite);
   const { file, synchronous, names, sql } = workerData;
   const text = Buffer.from(workerData.text);
   const statements = [];
+  const named = {};
+  let builder = null;
   let db;
   let step = "open";
   let statement = null;
@@ -42,8 +50,15 @@ function main() {
     for (let i = 0; i < names.length; i++) {
       statement = names[i];
       statements.push(db.prepare(sql[i]));
+      named[names[i]] = statements[i];
     }
     statement = null;
+    if (workerData.builder) {
+      step = "builder " + workerData.builder.module;
+      if (workerData.builder.tsx) (await import(workerData.builder.tsx)).register();
+      const mod = await import(workerData.builder.module);
+      builder = mod.createBuilder(workerData.builder.options);
+    }
   } catch (err) {
     parentPort.postMessage({ failed: { step, statement, message: messageOf(err) } });
     if (db && db.open) db.close();
@@ -73,6 +88,7 @@ function main() {
     previousCommitted = false;
     try {
       begin.run();
+      if (builder) builder.begin();
       for (let i = 0; i < ops.length; ) {
         const n = ops[i + 1];
         const params = ops.slice(i + 2, i + 2 + n);
@@ -84,19 +100,24 @@ function main() {
             at = end;
           }
         }
-        statements[ops[i]].run(...params);
+        if (ops[i] === -1) builder.build(params, named);
+        else statements[ops[i]].run(...params);
         i += 2 + n;
       }
       commit.run();
       previousCommitted = true;
-      parentPort.postMessage({ id });
+      parentPort.postMessage(builder ? { id, result: builder.result() } : { id });
     } catch (err) {
       if (db.inTransaction) rollback.run();
+      if (builder) builder.rollback();
       parentPort.postMessage({ id, error: messageOf(err) });
     }
   });
   parentPort.postMessage({ ready: true });
 }
 
-main();
+main().catch((err) => {
+  parentPort.postMessage({ failed: { step: "start", statement: null, message: messageOf(err) } });
+  parentPort.close();
+});
 `;

@@ -6,6 +6,7 @@
  */
 
 import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { SQLITE_WRITER_WORKER_SOURCE } from "./sqlite-writer-worker.js";
 import { type TextRegion, TextRing } from "./text-ring.js";
@@ -13,6 +14,38 @@ import { type TextRegion, TextRing } from "./text-ring.js";
 export type SqlParam = string | number | bigint | null;
 /** One statement run: the statement's name (a key of `statements`), then its parameters. */
 export type WriteOp = readonly [name: string, ...params: SqlParam[]];
+
+/** The op name that hands its parameters to the writer's builder instead of running a statement. */
+export const BUILD = "build";
+
+/** A prepared statement as a builder sees it. */
+export interface BuilderStatement {
+  run(...params: SqlParam[]): unknown;
+}
+
+/**
+ * Code that runs where the batch commits (on the writer thread): it turns each `BUILD` op's
+ * parameters into statement runs, and may keep state across batches (e.g. the head of a hash chain),
+ * so that work is done off the main thread too.
+ */
+export interface WriteBuilder {
+  /** A batch's transaction has begun. */
+  begin(): void;
+  /** Runs one `BUILD` op inside the transaction; throwing rolls the whole batch back. */
+  build(params: readonly SqlParam[], statements: Readonly<Record<string, BuilderStatement>>): void;
+  /** The batch was rolled back: undo what `build` changed since `begin`. */
+  rollback(): void;
+  /** Sent back with a committed batch's acknowledgement (must survive structured cloning). */
+  result(): unknown;
+}
+
+/** Where the writer thread finds its builder: a module exporting `createBuilder(options): WriteBuilder`. */
+export interface BuilderSpec {
+  /** `file:` URL of the module (a `.ts` source is loaded through tsx, for tests and development). */
+  readonly module: string;
+  /** Passed to `createBuilder`; structured-cloned into the thread. */
+  readonly options: unknown;
+}
 
 export interface SqliteWriterOptions {
   /** Absolute path of the database file (not `:memory:`, which a thread cannot share). */
@@ -31,12 +64,17 @@ export interface SqliteWriterOptions {
    * Default 256.
    */
   readonly maxBatchOps?: number;
+  /** Code run on the writer thread for `BUILD` ops. */
+  readonly builder?: BuilderSpec;
 }
 
 /** What an adapter writes its batches through: a `SqliteWriter`, or an `InlineSqliteWriter` for `:memory:`. */
 export interface BatchWriter {
-  /** Runs `ops` in one transaction with the others of its batch; resolves once committed. */
-  push(ops: readonly WriteOp[], options?: PushOptions): Promise<void>;
+  /**
+   * Runs `ops` in one transaction with the others of its batch; resolves once committed, with the
+   * builder's `result()` after that batch (undefined without a builder).
+   */
+  push(ops: readonly WriteOp[], options?: PushOptions): Promise<unknown>;
   /** Resolves when everything pushed so far is committed (or has failed). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -63,8 +101,8 @@ interface Batch {
   count: number;
   /** Run only if the batch sent before it committed (see `PushOptions`). */
   afterPrevious: boolean;
-  readonly done: Promise<void>;
-  resolve: () => void;
+  readonly done: Promise<unknown>;
+  resolve: (result: unknown) => void;
   reject: (err: Error) => void;
 }
 
@@ -74,16 +112,22 @@ export interface PushOptions {
    * link is acknowledged): their batch runs only if that batch committed, and fails otherwise.
    */
   readonly afterPrevious?: boolean;
+  /**
+   * Send the ops as a batch of their own, at once, instead of joining this turn's batch: for a
+   * caller that batches already (a group commit), so that its batches pipeline on the thread
+   * rather than merge into one the main thread then waits for whole.
+   */
+  readonly alone?: boolean;
 }
 
 interface RoomWaiter {
   readonly ops: readonly WriteOp[];
-  readonly afterPrevious: boolean;
-  readonly resolve: (committed: Promise<void>) => void;
+  readonly options: PushOptions;
+  readonly resolve: (committed: Promise<unknown>) => void;
   readonly reject: (err: Error) => void;
 }
 
-type Ack = { readonly id: number; readonly error?: string };
+type Ack = { readonly id: number; readonly error?: string; readonly result?: unknown };
 type Ready =
   | { readonly ready: true }
   | { readonly failed: { step: string; statement: string | null; message: string } };
@@ -126,6 +170,7 @@ export class SqliteWriter implements BatchWriter {
     this.maxQueuedOps = Math.max(1, options.maxQueuedOps ?? DEFAULT_MAX_QUEUED_OPS);
     this.maxBatchOps = Math.max(1, options.maxBatchOps ?? DEFAULT_MAX_BATCH_OPS);
     for (const [i, name] of Object.keys(options.statements).entries()) this.index.set(name, i);
+    if (options.builder) this.index.set(BUILD, -1);
     worker.on("message", (ack: Ack) => this.acknowledge(ack));
     // An idle writer does not keep the process alive (as a main-thread connection would not);
     // one with commits pending does, until they are acknowledged.
@@ -168,6 +213,7 @@ export class SqliteWriter implements BatchWriter {
         names,
         sql: names.map((n) => options.statements[n]),
         text: shared,
+        ...(options.builder ? { builder: builderData(options.builder) } : {}),
       },
     });
     return new Promise<SqliteWriter>((resolve, reject) => {
@@ -218,8 +264,7 @@ export class SqliteWriter implements BatchWriter {
    * transaction, in push order. Resolves when that transaction has committed; rejects every caller
    * of the batch if it failed (the whole batch is rolled back).
    */
-  async push(ops: readonly WriteOp[], options: PushOptions = {}): Promise<void> {
-    const afterPrevious = options.afterPrevious === true;
+  async push(ops: readonly WriteOp[], options: PushOptions = {}): Promise<unknown> {
     if (this.closing)
       throw new SqliteWriterError(`${this.label} writer for "${this.options.file}" is closed`, this.options.file);
     if (this.dead) throw this.dead;
@@ -234,9 +279,9 @@ export class SqliteWriter implements BatchWriter {
     }
     // Backpressure, first come first served: wait while the queue is full or others wait before us.
     if (this.roomWaiters.length > 0 || (this.pending > 0 && this.pending + ops.length > this.maxQueuedOps)) {
-      return new Promise<void>((resolve, reject) => this.roomWaiters.push({ ops, afterPrevious, resolve, reject }));
+      return new Promise<unknown>((resolve, reject) => this.roomWaiters.push({ ops, options, resolve, reject }));
     }
-    return this.join(ops, afterPrevious);
+    return this.join(ops, options);
   }
 
   /** Resolves when everything pushed so far is committed (or has failed). */
@@ -269,9 +314,9 @@ export class SqliteWriter implements BatchWriter {
   /** The batch this turn's pushes join; sent on the next turn (or by `flush`). */
   private batchOfTurn(): Batch {
     if (this.current) return this.current;
-    let resolve!: () => void;
+    let resolve!: (result: unknown) => void;
     let reject!: (err: Error) => void;
-    const done = new Promise<void>((res, rej) => {
+    const done = new Promise<unknown>((res, rej) => {
       resolve = res;
       reject = rej;
     });
@@ -285,9 +330,10 @@ export class SqliteWriter implements BatchWriter {
   }
 
   /** Adds `ops` to this turn's batch; returns the batch's commit. */
-  private join(ops: readonly WriteOp[], afterPrevious: boolean): Promise<void> {
+  private join(ops: readonly WriteOp[], options: PushOptions): Promise<unknown> {
+    if (options.alone) this.send();
     const batch = this.batchOfTurn();
-    if (afterPrevious) batch.afterPrevious = true;
+    if (options.afterPrevious) batch.afterPrevious = true;
     const flat = batch.ops;
     for (const op of ops) {
       flat.push(this.index.get(op[0]) as number, op.length - 1);
@@ -296,7 +342,7 @@ export class SqliteWriter implements BatchWriter {
     batch.count += ops.length;
     if (this.pending === 0) this.worker.ref();
     this.pending += ops.length;
-    if (batch.count >= this.maxBatchOps) this.send();
+    if (options.alone || batch.count >= this.maxBatchOps) this.send();
     return batch.done;
   }
 
@@ -346,14 +392,18 @@ export class SqliteWriter implements BatchWriter {
     if (!batch) return;
     this.sent.delete(ack.id);
     if (batch.region) this.ring.release();
-    this.settle(batch, ack.error === undefined ? undefined : new SqliteWriterError(ack.error, this.options.file));
+    this.settle(
+      batch,
+      ack.error === undefined ? undefined : new SqliteWriterError(ack.error, this.options.file),
+      ack.result,
+    );
   }
 
-  private settle(batch: Batch, error: Error | undefined): void {
+  private settle(batch: Batch, error: Error | undefined, result?: unknown): void {
     this.pending -= batch.count;
     if (this.pending === 0 && !this.closing) this.worker.unref();
     if (error) batch.reject(error);
-    else batch.resolve();
+    else batch.resolve(result);
     this.wakeWaiters();
   }
 
@@ -363,7 +413,7 @@ export class SqliteWriter implements BatchWriter {
       const next = this.roomWaiters[0];
       if (!next || (this.pending > 0 && this.pending + next.ops.length > this.maxQueuedOps)) return;
       this.roomWaiters.shift();
-      next.resolve(this.join(next.ops, next.afterPrevious));
+      next.resolve(this.join(next.ops, next.options));
     }
   }
 
@@ -378,4 +428,15 @@ export class SqliteWriter implements BatchWriter {
     this.send();
     for (const waiter of this.roomWaiters.splice(0)) waiter.reject(error);
   }
+}
+
+/** The builder as the thread receives it; a `.ts` module also needs the TypeScript loader's path. */
+function builderData(spec: BuilderSpec): { module: string; options: unknown; tsx?: string } {
+  if (!spec.module.endsWith(".ts")) return { module: spec.module, options: spec.options };
+  // Only a checkout running from source (tests, `tsx`) names a .ts module; tsx is then installed.
+  // Its ES-module API (the CommonJS one resolves its hooks from the wrong place inside a worker).
+  const api = createRequire(import.meta.url)
+    .resolve("tsx/esm/api")
+    .replace(/\.cjs$/, ".mjs");
+  return { module: spec.module, options: spec.options, tsx: pathToFileURL(api).href };
 }

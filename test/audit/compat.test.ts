@@ -3,7 +3,9 @@
  * change still verifies, and the same entries produce the same bytes and hashes.
  */
 
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../src/audit/canonical-json.js";
 import { chainRecordWithBody } from "../../src/audit/chain.js";
@@ -13,7 +15,7 @@ import { createMasker, DEFAULT_MASK, maskRequest, maskValue } from "../../src/au
 import type { DecisionEntry, OutcomeEntry } from "../../src/audit/port.js";
 import { decisionRecord } from "../../src/audit/record.js";
 import { SqliteAuditBackend } from "../../src/audit/sqlite-backend.js";
-import type { StoredRow } from "../../src/audit/store.js";
+import type { AuditBackend, StoredRow } from "../../src/audit/store.js";
 import { rowOfRecord } from "../../src/audit/stored-row.js";
 import { verifyChain } from "../../src/audit/verify-chain.js";
 import type { JsonObject, JsonValue } from "../../src/model/request.js";
@@ -104,6 +106,45 @@ describe("records written before the fast path", () => {
   it("are reproduced byte for byte from the same entries", async () => {
     const rows = await writeFixtureChain(await SqliteAuditBackend.open({ file: ":memory:" }));
     expect(rows.map((r) => r.kind)).toEqual(fixture.rows.map((r) => r.kind));
+    expect(rows).toEqual(fixture.rows);
+  });
+
+  it("are reproduced byte for byte when the writer thread builds the rows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "signalbox-audit-compat-"));
+    try {
+      const rows = await writeFixtureChain(await SqliteAuditBackend.open({ file: join(dir, "audit.db") }));
+      expect(rows).toEqual(fixture.rows);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("are reproduced byte for byte when the trail builds the rows (backends without a builder)", async () => {
+    const sqlite = await SqliteAuditBackend.open({ file: ":memory:" });
+    // The same store seen without its builder: the trail chains on the main thread, as for PostgreSQL.
+    const rowsOnly: AuditBackend = {
+      kind: sqlite.kind,
+      pipelined: sqlite.pipelined,
+      meta: (k, f) => sqlite.meta(k, f),
+      head: (w) => sqlite.head(w),
+      append: (rows, o) => sqlite.append(rows, o),
+      rowsForDecision: (id) => sqlite.rowsForDecision(id),
+      query: (f, c, l) => sqlite.query(f, c, l),
+      iterate: (w) => sqlite.iterate(w),
+      writers: () => sqlite.writers(),
+      anchors: (w) => sqlite.anchors(w),
+      retain: (b, build) => sqlite.retain(b, build),
+      close: () => sqlite.close(),
+    };
+    const { options, entries, outcomes } = fixture;
+    const trail = await ChainedAuditTrail.open(rowsOnly, { ...options, now: () => options.now });
+    for (const e of entries.slice(0, 3)) await trail.recordDecision(e);
+    for (const o of outcomes) await trail.recordOutcome(o);
+    for (const e of entries.slice(3)) await trail.recordDecision(e);
+    await trail.checkpoint();
+    const rows: StoredRow[] = [];
+    for await (const row of trail.iterate()) rows.push(row);
+    await trail.close();
     expect(rows).toEqual(fixture.rows);
   });
 

@@ -29,14 +29,15 @@ describe("chained audit trail", () => {
     const backend = await SqliteAuditBackend.open({ file: ":memory:" });
     const t = await ChainedAuditTrail.open(backend, { writerId: "w", maskKey: "k", maxDelayMs: 1 });
     await t.recordDecision(makeEntry({ n: 1 }));
-    const append = backend.append.bind(backend);
-    backend.append = async () => {
+    // The SQLite backend builds its rows: records reach it through appendLinks.
+    const appendLinks = backend.appendLinks.bind(backend);
+    backend.appendLinks = async () => {
       throw new Error("disk I/O error");
     };
     const err = await t.recordDecision(makeEntry({ n: 2 })).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "AUDIT_UNAVAILABLE" });
     expect(String((err as Error).message)).toContain("disk I/O error");
-    backend.append = append;
+    backend.appendLinks = appendLinks;
     await t.recordDecision(makeEntry({ n: 3 }));
     expect(await verifyChain(t)).toMatchObject({ ok: true, checked: 2 });
     await t.close();

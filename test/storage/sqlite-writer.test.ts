@@ -104,7 +104,7 @@ describe("SqliteWriter", () => {
     const big = (i: number, chars: number): string => `${i}:${"é€x".repeat(chars / 3)}`;
     // In flight together: the first fit the shared buffer, the rest are cloned.
     const lock = lockDatabase();
-    const together: Promise<void>[] = [];
+    const together: Promise<unknown>[] = [];
     for (let i = 0; i < 6; i++) {
       together.push(w.push([["note", big(i, 600_000), i, null]]));
       await nextTurn();
@@ -176,6 +176,49 @@ describe("SqliteWriter", () => {
       /the batch before it, which it builds on, did not commit/,
     );
     expect(rows().map((r) => r.k)).toEqual(["a", "c", "d"]);
+  });
+
+  it("sends a push marked alone as a batch of its own at once, so one turn's batches pipeline", async () => {
+    const w = await open();
+    const first = w.push([insert("a", 1)], { alone: true });
+    const second = w.push([insert("b", 2)], { alone: true });
+    // Both are with the thread already, not merged into this turn's batch.
+    expect(w.inFlight).toBe(2);
+    const joined = w.push([insert("c", 3)]);
+    expect(w.inFlight).toBe(2);
+    await Promise.all([first, second, joined]);
+    expect(rows()).toEqual([
+      { k: "a", v: 1 },
+      { k: "b", v: 2 },
+      { k: "c", v: 3 },
+    ]);
+  });
+
+  it("runs a builder on the thread: its ops in the batch's transaction, its result with the answer, undone on rollback", async () => {
+    const module = new URL("./fixtures/total-builder.ts", import.meta.url).href;
+    const w = await open({ builder: { module, options: { start: 100 } } });
+    expect(await w.push([["build", "a", 1], insert("plain", 7), ["build", "b", 2]])).toEqual({ total: 103 });
+    // "a" exists: the batch rolls back, and so does the builder's total.
+    await expect(
+      w.push([
+        ["build", "c", 10],
+        ["build", "a", 1],
+      ]),
+    ).rejects.toThrow(/UNIQUE/);
+    expect(await w.push([["build", "d", 5]])).toEqual({ total: 108 });
+    expect(rows()).toEqual([
+      { k: "a", v: 101 },
+      { k: "plain", v: 7 },
+      { k: "b", v: 103 },
+      { k: "d", v: 108 },
+    ]);
+  });
+
+  it("fails to open with an error naming a builder that does not load", async () => {
+    const module = new URL("./fixtures/no-such-builder.ts", import.meta.url).href;
+    await expect(open({ builder: { module, options: {} } })).rejects.toThrow(
+      /test writer cannot open ".*w\.db" \(builder .*no-such-builder\.ts\)/,
+    );
   });
 
   it("waits for room beyond maxQueuedOps, first come first served", async () => {
