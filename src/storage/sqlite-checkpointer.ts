@@ -69,14 +69,15 @@ class Checkpointer {
       execArgv: [],
       workerData: { sqlite: createRequire(import.meta.url).resolve("better-sqlite3"), intervalMs: INTERVAL_MS },
     });
-    // Never what keeps a process alive.
-    this.worker.unref();
     this.worker.on("message", (m: { removed: number }) => {
       this.removals.get(m.removed)?.();
       this.removals.delete(m.removed);
+      if (this.removals.size === 0) this.worker.unref();
     });
     this.worker.on("error", () => this.end());
     this.worker.on("exit", () => this.end());
+    // Never what keeps a process alive (after the listeners: adding one refs the thread again).
+    this.worker.unref();
   }
 
   add(file: string): void {
@@ -88,6 +89,8 @@ class Checkpointer {
   remove(file: string): Promise<void> {
     const id = this.nextId++;
     const removed = new Promise<void>((resolve) => this.removals.set(id, resolve));
+    // A close waiting for the answer keeps the process alive until it comes.
+    this.worker.ref();
     this.worker.postMessage({ remove: file, id });
     if (--this.files === 0) {
       // Nothing left to checkpoint: the thread ends once it has closed the last connection.

@@ -3,7 +3,7 @@
  * so it needs no TypeScript loader under tests and no separate file next to the compiled output.
  *
  * Protocol (every message is plain arrays and primitives, cheap to structured-clone):
- * - in:  `workerData` = `{ sqlite, file, synchronous, names, sql, text }` (`sqlite` is the resolved path of
+ * - in:  `workerData` = `{ sqlite, file, synchronous, autocheckpoint, names, sql, text }` (`sqlite` is the resolved path of
  *   better-sqlite3, `names[i]` / `sql[i]` are the statements, in the order batches index them).
  * - out, once: `{ ready: true }`, or `{ failed: { step, statement, message } }` and the thread ends.
  * - in:  `[id, ops, lengths, start, afterPrevious]` with `ops` flat: statement index, parameter
@@ -46,6 +46,9 @@ async function main() {
     db.pragma("synchronous = " + synchronous);
     step = "busy_timeout = 5000";
     db.pragma("busy_timeout = 5000");
+    // Checkpoints are copied by another thread; this bounds the WAL should that one fall behind.
+    step = "wal_autocheckpoint = " + workerData.autocheckpoint;
+    db.pragma("wal_autocheckpoint = " + workerData.autocheckpoint);
     step = "prepare";
     for (let i = 0; i < names.length; i++) {
       statement = names[i];

@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { checkpointInBackground, WRITER_AUTOCHECKPOINT_PAGES } from "./sqlite-checkpointer.js";
 import { SQLITE_WRITER_WORKER_SOURCE } from "./sqlite-writer-worker.js";
 import { type TextRegion, TextRing } from "./text-ring.js";
 
@@ -159,6 +160,8 @@ export class SqliteWriter implements BatchWriter {
   private readonly exited: Promise<void>;
 
   private readonly ring: TextRing;
+  /** Stops the background checkpoints of this file; resolves once that thread let go of it. */
+  private readonly stopCheckpoints: () => Promise<void>;
 
   private constructor(
     private readonly worker: Worker,
@@ -167,6 +170,7 @@ export class SqliteWriter implements BatchWriter {
   ) {
     this.label = options.label ?? "sqlite";
     this.ring = new TextRing(text.length);
+    this.stopCheckpoints = checkpointInBackground(options.file);
     this.maxQueuedOps = Math.max(1, options.maxQueuedOps ?? DEFAULT_MAX_QUEUED_OPS);
     this.maxBatchOps = Math.max(1, options.maxBatchOps ?? DEFAULT_MAX_BATCH_OPS);
     for (const [i, name] of Object.keys(options.statements).entries()) this.index.set(name, i);
@@ -213,6 +217,7 @@ export class SqliteWriter implements BatchWriter {
         names,
         sql: names.map((n) => options.statements[n]),
         text: shared,
+        autocheckpoint: WRITER_AUTOCHECKPOINT_PAGES,
         ...(options.builder ? { builder: builderData(options.builder) } : {}),
       },
     });
@@ -301,6 +306,7 @@ export class SqliteWriter implements BatchWriter {
       await this.flush();
       if (!this.dead) this.worker.postMessage(null);
       await this.exited;
+      await this.stopCheckpoints();
     })();
     return this.closing;
   }
@@ -308,6 +314,7 @@ export class SqliteWriter implements BatchWriter {
   /** Ends the worker at once (no flush): what is not acknowledged rejects. For emergencies and tests. */
   async terminate(): Promise<void> {
     await this.worker.terminate();
+    // The thread's end releases the background checkpoints too (`die`), without waiting for it.
     await this.exited;
   }
 
@@ -427,6 +434,7 @@ export class SqliteWriter implements BatchWriter {
     }
     this.send();
     for (const waiter of this.roomWaiters.splice(0)) waiter.reject(error);
+    void this.stopCheckpoints();
   }
 }
 
