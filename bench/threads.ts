@@ -1,0 +1,111 @@
+/**
+ * Where a durable decision's CPU goes, thread by thread: replays the simulator's traffic through
+ * `engine.decide` with many decisions in flight and prints each thread's CPU per decision (user +
+ * system, read from `/proc/self/task/<tid>/stat` before and after the timed part; Linux only).
+ * The main thread is the first row; the SQLite writer threads, the WAL checkpoint thread and V8's
+ * helper threads follow in the order they started.
+ *
+ *   npx tsx bench/threads.ts [--stores memory|durable|state|audit] [--in-flight 64] [--decisions 20000]
+ *
+ * `durable` is the embedded default (SQLite state and SQLite audit); `state` and `audit` add one
+ * of them to the memory-only engine.
+ */
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { openAuditTrail } from "../src/audit/open-audit.js";
+import { createEngine } from "../src/engine/create-engine.js";
+import { loadPolicy } from "../src/policy/load.js";
+import { openStateStore } from "../src/state/open-state.js";
+import { simulatedTraffic } from "./requests.js";
+
+const STORES = ["memory", "durable", "state", "audit"] as const;
+type Stores = (typeof STORES)[number];
+
+/** CPU time of each thread of this process so far, in microseconds (clock ticks at 100 Hz). */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out.set(tid, (Number(fields[11]) + Number(fields[12])) * 10_000);
+  }
+  return out;
+}
+
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number above 0, got "${text}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync("/proc/self/task")) throw new Error("bench/threads.ts reads /proc/self/task: Linux only");
+  const { values } = parseArgs({
+    options: {
+      stores: { type: "string", default: "durable" },
+      "in-flight": { type: "string", default: "64" },
+      decisions: { type: "string", default: "20000" },
+    },
+  });
+  const stores = values.stores as Stores;
+  if (!STORES.includes(stores)) throw new Error(`--stores must be one of ${STORES.join(", ")}, got "${stores}"`);
+  const inFlight = positive("in-flight", values["in-flight"]);
+  const decisions = positive("decisions", values.decisions);
+
+  const traffic = simulatedTraffic({ days: 28, warmupDays: 7 });
+  if (traffic.measured.length < decisions) {
+    throw new Error(`--decisions is at most ${traffic.measured.length} (the simulated traffic's timed part)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "signalbox-bench-threads-"));
+  try {
+    const state = stores === "durable" || stores === "state" ? await openStateStore("sqlite:", dir) : undefined;
+    const audit = stores === "durable" || stores === "audit" ? await openAuditTrail("sqlite:", dir) : undefined;
+    const engine = createEngine({
+      policy: await loadPolicy(),
+      eventTime: "request",
+      // A queue of decisions waiting on a store must not time out into on_error: that measures the fallback.
+      stateTimeoutMs: 2_000,
+      ...(state ? { state } : {}),
+      ...(audit ? { audit } : {}),
+    });
+    const replay = async (requests: readonly unknown[], count: number): Promise<void> => {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < count) await engine.decide(requests[next++] as Parameters<typeof engine.decide>[0]);
+      };
+      await Promise.all(Array.from({ length: inFlight }, worker));
+    };
+    process.stdout.write(`warming up on ${traffic.warmup.length} decisions…\n`);
+    await replay(traffic.warmup, traffic.warmup.length);
+    const before = threadCpu();
+    const start = process.hrtime.bigint();
+    await replay(traffic.measured, decisions);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const after = threadCpu();
+    process.stdout.write(
+      `${stores}, ${inFlight} in flight: ${decisions} decisions, ${Math.round(decisions / seconds)}/s, ` +
+        `${((seconds * 1e6) / decisions).toFixed(1)} µs of wall time per decision\n`,
+    );
+    process.stdout.write("CPU per decision by thread (first: the main thread):\n");
+    for (const [tid, us] of after) {
+      const spent = us - (before.get(tid) ?? 0);
+      if (spent > 0) process.stdout.write(`  thread ${tid.padEnd(8)} ${(spent / decisions).toFixed(1)} µs\n`);
+    }
+    await engine.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/threads.ts: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,32 @@
+/** Smoke test of `bench/threads.ts`: per-thread CPU per decision for the embedded default. */
+
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+function threads(args: string[]): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ["--import", "tsx", "bench/threads.ts", ...args], {
+    encoding: "utf8",
+    timeout: 180_000,
+  }) as ReturnType<typeof spawnSync> & { stdout: string; stderr: string };
+}
+
+describe("bench/threads.ts", () => {
+  it("prints the rate and a CPU figure for the main thread and the SQLite threads", () => {
+    const res = threads(["--stores", "audit", "--decisions", "500", "--in-flight", "16"]);
+    expect(res.stderr).toBe("");
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/audit, 16 in flight: 500 decisions, \d+\/s/);
+    const rows = [...res.stdout.matchAll(/thread \d+\s+([\d.]+) µs/g)].map((m) => Number(m[1]));
+    // The main thread and at least the audit writer spent CPU on the timed part.
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows[0]).toBeGreaterThan(0);
+  });
+
+  it("names a bad argument", () => {
+    expect(threads(["--stores", "nope"])).toMatchObject({ status: 1, stderr: expect.stringContaining('"nope"') });
+    expect(threads(["--decisions", "1.5"])).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining("--decisions must be a whole number"),
+    });
+  });
+});
