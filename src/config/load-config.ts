@@ -202,6 +202,13 @@ const OPTIONS = {
     fileKey: "stateTimeoutMs",
     parse: integer(1, 60_000),
   },
+  drainMs: {
+    flag: "--drain-ms",
+    flagKey: "drainMs",
+    env: "SIGNALBOX_DRAIN_MS",
+    fileKey: "drainMs",
+    parse: integer(0, 300_000),
+  },
   audit: { flag: "--audit", flagKey: "audit", env: "SIGNALBOX_AUDIT", fileKey: "audit", parse: text },
   auditDurability: {
     flag: "--audit-durability",
@@ -539,6 +546,7 @@ export function loadConfig(sources: ConfigSources = {}): ServeConfig {
     shadowPolicy: pick("shadowPolicy") ?? d.shadowPolicy,
     state: pick("state") ?? d.state,
     stateTimeoutMs: pick("stateTimeoutMs") ?? d.stateTimeoutMs,
+    drainMs: pick("drainMs") ?? d.drainMs,
     audit: pick("audit") ?? d.audit,
     auditTrail: {
       durability: pick("auditDurability") ?? d.auditTrail.durability,

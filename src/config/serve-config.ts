@@ -66,6 +66,11 @@ export interface ServeConfig {
   readonly state: string | undefined;
   /** Longest wait for the state store before the segment's `on_error` applies. */
   readonly stateTimeoutMs: number;
+  /**
+   * On shutdown, how long `/healthz` and `/readyz` answer 503 while requests are still served, so
+   * that a load balancer stops routing here before the listener closes. 0: close at once.
+   */
+  readonly drainMs: number;
   /** Audit store URL; undefined means SQLite under the data directory. */
   readonly audit: string | undefined;
   readonly auditTrail: AuditTrailConfig;
@@ -100,6 +105,7 @@ export const DEFAULT_CONFIG: ServeConfig = Object.freeze({
   shadowPolicy: undefined,
   state: undefined,
   stateTimeoutMs: 50,
+  drainMs: 0,
   audit: undefined,
   auditTrail: Object.freeze({
     durability: "normal",

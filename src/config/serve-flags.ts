@@ -10,6 +10,11 @@ export const RUNTIME_FLAGS: readonly { readonly flags: string; readonly descript
       "candidate policy evaluated beside the active one, audited, never enforced [env SIGNALBOX_SHADOW_POLICY]",
   },
   {
+    flags: "--drain-ms <ms>",
+    description:
+      "on shutdown, fail /healthz and /readyz for this long while still serving, then close [env SIGNALBOX_DRAIN_MS] (default 0)",
+  },
+  {
     flags: "--state-timeout-ms <ms>",
     description:
       "longest wait for the state store before on_error applies [env SIGNALBOX_STATE_TIMEOUT_MS] (default 50)",

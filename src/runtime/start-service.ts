@@ -18,8 +18,9 @@ export interface RunningService {
   readonly app: FastifyInstance;
   readonly runtime: Runtime;
   /**
-   * Stops accepting, lets requests in flight finish, then closes the engine (which flushes the
-   * audit trail). Idempotent.
+   * With `drainMs`, first answers `/healthz` and `/readyz` with 503 for that long while still serving; then stops
+   * accepting, lets requests in flight finish and closes the engine (which flushes the audit
+   * trail). Idempotent.
    */
   close(): Promise<void>;
 }
@@ -40,8 +41,16 @@ export async function startService(config: ServeConfig, options: StartOptions = 
   const runtime = await openRuntime(config, { logger, watch: options.watch !== false, engineVersion: ENGINE_VERSION });
   let app: FastifyInstance | undefined;
   let grpc: RunningGrpcServer | undefined;
+  let draining = false;
   try {
-    app = buildApp({ runtime, config, logger, plugins: gatewayFaces(runtime, config), version: ENGINE_VERSION });
+    app = buildApp({
+      runtime,
+      config,
+      logger,
+      plugins: gatewayFaces(runtime, config),
+      version: ENGINE_VERSION,
+      draining: () => draining,
+    });
     await app.listen({ port: config.port, host: config.host });
     if (config.grpcPort !== undefined) {
       grpc = await startGrpcServer({
@@ -68,6 +77,12 @@ export async function startService(config: ServeConfig, options: StartOptions = 
     runtime,
     close() {
       closing ??= (async () => {
+        if (config.drainMs > 0) {
+          // Health checks fail first; requests keep being served until the balancer has noticed.
+          draining = true;
+          logger.info({ drain_ms: config.drainMs }, "draining: health checks answer 503 before the listener closes");
+          await new Promise((resolve) => setTimeout(resolve, config.drainMs));
+        }
         await Promise.all([started.close(), grpc?.close()]);
         await runtime.close();
       })();

@@ -38,6 +38,8 @@ export interface AppOptions {
   readonly version?: string;
   /** Collect process metrics (CPU, memory, event loop) in `/metrics`. Default true. */
   readonly processMetrics?: boolean;
+  /** True while the service drains before closing (`/healthz` and `/readyz` answer 503, requests are still served). */
+  readonly draining?: () => boolean;
 }
 
 /** Paths that must never reach a log line, should a serializer ever include them. */
@@ -118,7 +120,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registerDecisionListRoute(scope, runtime);
     registerDecisionReadRoute(scope, runtime);
     registerOutcomeRoute(scope, runtime);
-    registerHealthRoutes(scope, runtime, () => shuttingDown);
+    registerHealthRoutes(scope, runtime, () => shuttingDown, options.draining ?? (() => false));
     scope.get(
       "/metrics",
       { schema: { tags: ["operations"], summary: "Prometheus metrics" }, config: { right: "public", face: "ops" } },

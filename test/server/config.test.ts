@@ -195,6 +195,8 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
         "60000",
         "--state-timeout-ms",
         "120",
+        "--drain-ms",
+        "5000",
         "--shadow-policy",
         "candidate.yaml",
         "--rate-limit-gateways",
@@ -217,6 +219,7 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
     expect(c.auditTrail.checkpointEvery).toBe(500);
     expect(c.auditTrail.checkpointIntervalMs).toBe(60_000);
     expect(c.stateTimeoutMs).toBe(120);
+    expect(c.drainMs).toBe(5000);
     expect(c.shadowPolicy).toBe("candidate.yaml");
     expect(c.rateLimit.gateways).toBe(true);
     expect(c.lists).toEqual({
@@ -233,6 +236,7 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
         SIGNALBOX_AUDIT_MASK: "none",
         SIGNALBOX_AUDIT_MASK_KEY: "an-env-mask-key-of-some-length",
         SIGNALBOX_STATE_TIMEOUT_MS: "75",
+        SIGNALBOX_DRAIN_MS: "0",
         SIGNALBOX_SHADOW_POLICY: "/srv/next.yaml",
         SIGNALBOX_REPUTATION_DIR: "off",
       },
@@ -241,6 +245,7 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
     expect(fromEnv.auditTrail.mask).toEqual([]);
     expect(fromEnv.auditTrail.maskKey?.reveal()).toBe("an-env-mask-key-of-some-length");
     expect(fromEnv.stateTimeoutMs).toBe(75);
+    expect(fromEnv.drainMs).toBe(0);
     expect(fromEnv.shadowPolicy).toBe("/srv/next.yaml");
     expect(fromEnv.lists.reputationDir).toBe(false);
 
@@ -250,6 +255,7 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
       [
         "shadowPolicy: policies/next.yaml",
         "stateTimeoutMs: 30",
+        "drainMs: 10000",
         "state: redis://127.0.0.1:6379/0?prefix=sb:&timeout_ms=200",
         "rateLimit:",
         "  gateways: true",
@@ -269,6 +275,7 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
     const c = loadConfig({ flags: { config: configFile } });
     expect(c.shadowPolicy).toBe(join(dir, "policies/next.yaml"));
     expect(c.stateTimeoutMs).toBe(30);
+    expect(c.drainMs).toBe(10_000);
     expect(c.state).toBe("redis://127.0.0.1:6379/0?prefix=sb:&timeout_ms=200");
     expect(c.rateLimit.gateways).toBe(true);
     expect(c.auditTrail.writerId).toBe("node-a");
@@ -322,6 +329,7 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
           SIGNALBOX_AUDIT_CHECKPOINT_INTERVAL_MS: "soon",
           SIGNALBOX_STATE_TIMEOUT_MS: "0",
           SIGNALBOX_RATE_LIMIT_GATEWAYS: "maybe",
+          SIGNALBOX_DRAIN_MS: "-1",
         },
       }),
     );
@@ -340,9 +348,10 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
         'SIGNALBOX_AUDIT_CHECKPOINT_INTERVAL_MS: "soon" is not an integer between 1000 and 86400000',
         'SIGNALBOX_STATE_TIMEOUT_MS: "0" is not an integer between 1 and 60000',
         'SIGNALBOX_RATE_LIMIT_GATEWAYS: "maybe" is not a boolean (true or false)',
+        'SIGNALBOX_DRAIN_MS: "-1" is not an integer between 0 and 300000',
       ]),
     );
-    expect(messages).toHaveLength(11);
+    expect(messages).toHaveLength(12);
   });
 
   it("checks state URL parameters and hides the password", () => {
