@@ -87,6 +87,55 @@ describe("chained audit trail", () => {
     await t.close();
   });
 
+  it("keeps a verifiable, anchored chain when signed checkpoints and a retention cut land among pipelined batches", async () => {
+    const key = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    writeFileSync(join(dir, "cp.pem"), key.privateKey.export({ type: "pkcs8", format: "pem" }));
+    writeFileSync(join(dir, "cp.pub.pem"), key.publicKey.export({ type: "spki", format: "pem" }));
+    // The writer thread builds the rows; checkpoints (every 7 records) are chained on this thread
+    // once everything before them has committed.
+    const t = await ChainedAuditTrail.open(await SqliteAuditBackend.open({ file: join(dir, "audit.db") }), {
+      writerId: "w",
+      maskKey: "k",
+      maxBatch: 8,
+      deepQueue: 1,
+      checkpoints: { every: 7, signer: loadCheckpointSigner(join(dir, "cp.pem")) },
+    });
+    const burst = (from: number, to: number): Promise<void>[] => {
+      const out: Promise<void>[] = [];
+      for (let n = from; n <= to; n++) {
+        out.push(t.recordDecision(makeEntry({ n, wallTime: T0 + n * 1000 })));
+        if (n % 5 === 0) {
+          out.push(
+            t.recordOutcome({
+              decisionId: decisionId(n),
+              outcome: { type: "step_up_passed" },
+              wallTime: T0 + n * 1000,
+            }),
+          );
+        }
+      }
+      return out;
+    };
+    await Promise.all(burst(1, 120));
+    // A retention cut queued behind a burst and ahead of the next one.
+    const first = burst(121, 180);
+    const cut = t.deleteBefore(T0 + 40_500);
+    const second = burst(181, 240);
+    await Promise.all([...first, ...second]);
+    expect(await cut).toBeGreaterThan(40);
+
+    const publicKey = loadCheckpointPublicKey(join(dir, "cp.pub.pem"));
+    const result = await verifyChain(t, { publicKey });
+    expect(result.firstBroken).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const counts = { decision: 0, outcome: 0, checkpoint: 0 };
+    for await (const r of t.iterate()) counts[r.kind as keyof typeof counts]++;
+    expect(counts.decision).toBe(240 - 40);
+    expect(counts.outcome).toBe(48 - 8);
+    expect(counts.checkpoint).toBeGreaterThan(30);
+    await t.close();
+  });
+
   it("reads back the enforced decision when a shadow decision shares its id", async () => {
     const t = await ChainedAuditTrail.open(await SqliteAuditBackend.open({ file: ":memory:" }), {
       writerId: "w",
