@@ -204,6 +204,11 @@ export class SqliteWriter implements BatchWriter {
   static open(options: SqliteWriterOptions): Promise<SqliteWriter> {
     const label = options.label ?? "sqlite";
     const names = Object.keys(options.statements);
+    if (options.builder && names.includes(BUILD)) {
+      return Promise.reject(
+        new SqliteWriterError(`${label} writer: "${BUILD}" names the builder's ops, not a statement`, options.file, BUILD),
+      );
+    }
     const shared = new SharedArrayBuffer(TEXT_BUFFER_BYTES);
     const worker = new Worker(SQLITE_WRITER_WORKER_SOURCE, {
       eval: true,

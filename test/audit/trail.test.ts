@@ -108,7 +108,7 @@ describe("chained audit trail", () => {
           out.push(
             t.recordOutcome({
               decisionId: decisionId(n),
-              outcome: { type: "step_up_passed" },
+              outcome: "step_up_passed",
               wallTime: T0 + n * 1000,
             }),
           );

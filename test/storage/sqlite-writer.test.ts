@@ -214,6 +214,13 @@ describe("SqliteWriter", () => {
     ]);
   });
 
+  it("refuses a statement named like the builder's ops", async () => {
+    const module = new URL("./fixtures/total-builder.ts", import.meta.url).href;
+    await expect(
+      open({ statements: { ...STATEMENTS, build: "SELECT 1" }, builder: { module, options: { start: 0 } } }),
+    ).rejects.toThrow(/"build" names the builder's ops, not a statement/);
+  });
+
   it("fails to open with an error naming a builder that does not load", async () => {
     const module = new URL("./fixtures/no-such-builder.ts", import.meta.url).href;
     await expect(open({ builder: { module, options: {} } })).rejects.toThrow(
