@@ -206,7 +206,11 @@ export class SqliteWriter implements BatchWriter {
     const names = Object.keys(options.statements);
     if (options.builder && names.includes(BUILD)) {
       return Promise.reject(
-        new SqliteWriterError(`${label} writer: "${BUILD}" names the builder's ops, not a statement`, options.file, BUILD),
+        new SqliteWriterError(
+          `${label} writer: "${BUILD}" names the builder's ops, not a statement`,
+          options.file,
+          BUILD,
+        ),
       );
     }
     const shared = new SharedArrayBuffer(TEXT_BUFFER_BYTES);
