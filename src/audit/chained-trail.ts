@@ -1,6 +1,8 @@
 /**
  * The audit trail the engine writes to: masks and builds records lazily, chains them per writer,
- * commits them in groups through a backend, and adds signed checkpoints and retention cuts.
+ * commits them in groups through a backend, and adds signed checkpoints and retention cuts. A
+ * backend that builds rows itself (the SQLite writer thread, ADR 0017) gets decisions and outcomes
+ * as JSON links instead and answers with the chain's head.
  */
 
 import { SignalboxError } from "../errors/signalbox-error.js";
