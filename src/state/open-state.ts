@@ -73,6 +73,10 @@ async function openRedis(spec: string): Promise<StateStore> {
     await store.ready();
   } catch (err) {
     await store.close();
+    // Reached, but not usable as configured (e.g. a Cluster node): say so, not "cannot reach".
+    if (isSignalboxError(err) && err.code === "CONFIG_INVALID") {
+      throw new SignalboxError("CONFIG_INVALID", `state store at '${maskUrl(spec)}': ${err.message}`, { cause: err });
+    }
     const reason = isSignalboxError(err) ? err.message : String(err);
     throw new SignalboxError("STATE_UNAVAILABLE", `cannot reach the state store at '${maskUrl(spec)}': ${reason}`, {
       cause: err,

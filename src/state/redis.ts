@@ -132,7 +132,21 @@ export class RedisStateStore implements StateStore {
       throw unavailable(`redis is not connected (${status})`);
     }
     if (!this.scriptsLoaded) {
-      check(await this.exec(SCRIPTS.map((s) => ["script", "LOAD", s.source])));
+      // Checked on each (re)connection, with the scripts: a Cluster node would refuse every call.
+      // A server that refuses INFO (some managed services rename it) is taken as not clustered.
+      const [info, ...loaded] = await this.exec([
+        ["info", "cluster"],
+        ...SCRIPTS.map((s) => ["script", "LOAD", s.source]),
+      ]);
+      check(loaded);
+      if (info !== undefined && !info[0] && /^cluster_enabled:1\s*$/m.test(String(info[1]))) {
+        throw new SignalboxError(
+          "CONFIG_INVALID",
+          "this Redis runs in Cluster mode, which the Redis state adapter does not support yet: its scripts take " +
+            "keys of several identities at once, which Cluster refuses (CROSSSLOT). Use a single Redis, with " +
+            "replicas or Sentinel for failover (docs/state.md, Cluster status)",
+        );
+      }
       this.scriptsLoaded = true;
     }
   }
