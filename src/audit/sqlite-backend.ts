@@ -1,9 +1,10 @@
 /**
  * The SQLite audit backend (better-sqlite3, WAL): the embedded default, `<dataDir>/audit.db`.
  * Appends to a file go through a writer thread (`src/storage/sqlite-writer.ts`), so the commit's cost
- * is paid off the main thread; reads, migrations, `meta` and `retain` use the main-thread connection,
- * which sees each commit as soon as the writer acknowledges it. `:memory:` cannot be shared with a
- * thread, so there every write runs on the main-thread connection.
+ * is paid off the main thread; with `buildChain`, the thread also masks, chains and hashes the
+ * records (`chain-builder.ts`, ADR 0017). Reads, migrations, `meta` and `retain` use the main-thread
+ * connection, which sees each commit as soon as the writer acknowledges it. `:memory:` cannot be
+ * shared with a thread, so there every write (and the builder) runs on the main-thread connection.
  */
 
 import { extname, resolve } from "node:path";

@@ -1,6 +1,7 @@
 /**
  * The writer thread's code, as plain JavaScript text: it runs through `new Worker(source, { eval: true })`,
- * so it needs no TypeScript loader under tests and no separate file next to the compiled output.
+ * so it needs no TypeScript loader under tests and no separate file next to the compiled output
+ * (an optional builder module is the exception: a `.ts` one is loaded through tsx).
  *
  * Protocol (every message is plain arrays and primitives, cheap to structured-clone):
  * - in:  `workerData` = `{ sqlite, file, synchronous, autocheckpoint, names, sql, text }` (`sqlite` is the resolved path of
