@@ -29,11 +29,17 @@ export async function redisServerInstalled(): Promise<boolean> {
 export class RedisProcess {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[],
+  ) {}
 
-  /** Starts a server with no persistence, so a restart comes back empty like a lost node would. */
-  static async start(): Promise<RedisProcess> {
-    const server = new RedisProcess(await freePort());
+  /**
+   * Starts a server with no persistence, so a restart comes back empty like a lost node would.
+   * `extraArgs` are added to its command line (e.g. `--cluster-enabled yes`).
+   */
+  static async start(extraArgs: readonly string[] = []): Promise<RedisProcess> {
+    const server = new RedisProcess(await freePort(), extraArgs);
     await server.start();
     return server;
   }
@@ -51,7 +57,19 @@ export class RedisProcess {
     if (this.running) return;
     const child = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        ...this.extraArgs,
+      ],
       { stdio: "ignore" },
     );
     this.child = child;
