@@ -11,7 +11,7 @@
  * it back.
  */
 
-import type { BuilderStatement, SqlParam, WriteBuilder } from "../storage/sqlite-writer.js";
+import type { BuilderStatement, WriteBuilder } from "../storage/sqlite-writer.js";
 import type { ChainHead } from "./chain.js";
 import { chainRecordWithBody } from "./chain.js";
 import { decisionRow } from "./decision-row.js";
@@ -19,7 +19,7 @@ import { createMasker } from "./mask.js";
 import type { DecisionEntry } from "./port.js";
 import type { UnchainedRecord } from "./record.js";
 import { anchorOfRow } from "./retention.js";
-import { rowParams } from "./sql.js";
+import { rowOfParams, rowParams } from "./sql.js";
 import type { StoredRow } from "./store.js";
 import { rowOfRecord } from "./stored-row.js";
 
@@ -32,26 +32,6 @@ export interface ChainBuilderOptions {
 
 /** The writer statements a chain builder runs (names of the SQLite audit backend's writer). */
 export const CHAIN_STATEMENTS = { record: "record", anchor: "anchor" } as const;
-
-/** A row from its `rowParams` (the inverse, for rows sent as parameters). */
-function rowOfParams(p: readonly SqlParam[]): StoredRow {
-  return {
-    writer_id: p[0] as string,
-    seq: p[1] as number,
-    kind: p[2] as StoredRow["kind"],
-    decision_id: p[3] as string | null,
-    event_ms: p[4] as number,
-    wall_ms: p[5] as number,
-    subject: p[6] as string | null,
-    segment: p[7] as string | null,
-    control_path: p[8] as string | null,
-    reason_codes: p[9] as string | null,
-    shadow: p[10] as number,
-    hash: p[11] as string,
-    prev_hash: p[12] as string,
-    body: p[13] as string,
-  };
-}
 
 export function createBuilder(options: ChainBuilderOptions): WriteBuilder {
   const mask = createMasker(options.mask, options.maskKey);

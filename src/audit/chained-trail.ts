@@ -194,14 +194,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
   private async commit(batch: readonly Pending[]): Promise<Handoff | undefined> {
     try {
       // Rows build on the previous batch's, which may still be committing (pipelined backends).
-      let afterPrevious = true;
-      if (this.headStale) {
-        // A batch failed: let those still in flight settle, then continue from what is committed.
-        await Promise.allSettled([...this.appending]);
-        this.head = (await this.backend.head(this.writerId)) ?? EMPTY_HEAD;
-        this.headStale = false;
-        afterPrevious = false;
-      }
+      const afterPrevious = !(await this.resumeAfterFailure());
       let rows: StoredRow[] = [];
       for (const item of batch) {
         if (item.kind === "retention") {
@@ -218,10 +211,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
         if (item.kind === "decision-json") throw new Error("a decision as JSON needs a backend that builds rows");
         rows.push(item.kind === "decision" ? this.placeDecision(item.entry) : this.place(outcomeRecord(item.entry)));
         this.sinceCheckpoint++;
-        const every = this.options.checkpoints?.every;
-        if (every !== undefined && every > 0 && this.sinceCheckpoint >= every) {
-          rows.push(this.place(await this.checkpointRecord("periodic")));
-        }
+        if (this.checkpointDue()) rows.push(this.place(await this.checkpointRecord("periodic")));
       }
       if (rows.length === 0) return undefined;
       if (!this.backend.pipelined) {
@@ -271,14 +261,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
       link({ row: this.place(await this.checkpointRecord(reason)) });
     };
     try {
-      if (this.headStale) {
-        // A batch failed: let those still in flight settle, then continue from what is committed.
-        await Promise.allSettled([...this.appending]);
-        this.head = (await this.backend.head(this.writerId)) ?? EMPTY_HEAD;
-        this.headStale = false;
-        this.headSent = false;
-        afterPrevious = false;
-      }
+      if (await this.resumeAfterFailure()) afterPrevious = false;
       for (const item of batch) {
         switch (item.kind) {
           case "retention":
@@ -301,8 +284,7 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
             break;
         }
         this.sinceCheckpoint++;
-        const every = this.options.checkpoints?.every;
-        if (every !== undefined && every > 0 && this.sinceCheckpoint >= every) await placeCheckpoint("periodic");
+        if (this.checkpointDue()) await placeCheckpoint("periodic");
       }
       if (links.length === 0) return undefined;
       const committed = this.sendLinks(links, afterPrevious).catch((err: unknown) => {
@@ -333,6 +315,26 @@ export class ChainedAuditTrail implements AuditTrail, AuditStore {
     };
     appended.then(forget, forget);
     return appended;
+  }
+
+  /**
+   * After a failed batch: lets those still in flight settle, then continues from the committed head
+   * (which a builder must be told again). Returns whether it did, i.e. the next batch does not build
+   * on the one before it.
+   */
+  private async resumeAfterFailure(): Promise<boolean> {
+    if (!this.headStale) return false;
+    await Promise.allSettled([...this.appending]);
+    this.head = (await this.backend.head(this.writerId)) ?? EMPTY_HEAD;
+    this.headStale = false;
+    this.headSent = false;
+    return true;
+  }
+
+  /** Whether an every-N checkpoint is due after the record just placed. */
+  private checkpointDue(): boolean {
+    const every = this.options.checkpoints?.every;
+    return every !== undefined && every > 0 && this.sinceCheckpoint >= every;
   }
 
   /** Marks the head stale (the batch may or may not have reached the store) and names the failure. */

@@ -78,6 +78,26 @@ export function rowParams(row: StoredRow): (string | number | null)[] {
   ];
 }
 
+/** A row from its `rowParams` (the inverse, for rows sent as parameters). */
+export function rowOfParams(p: readonly unknown[]): StoredRow {
+  return {
+    writer_id: p[0] as string,
+    seq: p[1] as number,
+    kind: p[2] as StoredRow["kind"],
+    decision_id: p[3] as string | null,
+    event_ms: p[4] as number,
+    wall_ms: p[5] as number,
+    subject: p[6] as string | null,
+    segment: p[7] as string | null,
+    control_path: p[8] as string | null,
+    reason_codes: p[9] as string | null,
+    shadow: p[10] as number,
+    hash: p[11] as string,
+    prev_hash: p[12] as string,
+    body: p[13] as string,
+  };
+}
+
 export const INSERT_CHECKPOINT = "INSERT INTO audit_checkpoints (writer_id, seq, jws) VALUES (?, ?, ?)";
 export const SELECT_HEAD = "SELECT seq, hash FROM audit_records WHERE writer_id = ? ORDER BY seq DESC LIMIT 1";
 export const SELECT_DECISION_ROWS = `${SELECT_ROWS} WHERE decision_id = ? ORDER BY wall_ms, writer_id, seq`;
