@@ -19,6 +19,7 @@ import { openAuditTrail } from "../src/audit/open-audit.js";
 import { createEngine } from "../src/engine/create-engine.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { openStateStore } from "../src/state/open-state.js";
+import { Replay } from "./engine.js";
 import { simulatedTraffic } from "./requests.js";
 
 const STORES = ["memory", "durable", "state", "audit"] as const;
@@ -76,18 +77,16 @@ async function main(): Promise<void> {
       ...(state ? { state } : {}),
       ...(audit ? { audit } : {}),
     });
-    const replay = async (requests: readonly unknown[], count: number): Promise<void> => {
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < count) await engine.decide(requests[next++] as Parameters<typeof engine.decide>[0]);
-      };
-      await Promise.all(Array.from({ length: inFlight }, worker));
-    };
+    const replay = new Replay(engine, traffic);
     process.stdout.write(`warming up on ${traffic.warmup.length} decisions…\n`);
-    await replay(traffic.warmup, traffic.warmup.length);
+    await replay.warmUp(inFlight);
     const before = threadCpu();
     const start = process.hrtime.bigint();
-    await replay(traffic.measured, decisions);
+    let left = decisions;
+    const worker = async (): Promise<void> => {
+      while (left-- > 0) await replay.next();
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const after = threadCpu();
     process.stdout.write(
