@@ -1,13 +1,15 @@
 /**
  * Benchmarks `engine.decide` on stores that outlive the process against memory-only, in the same
  * run and on the same simulated traffic: SQLite state with the SQLite audit trail (group commit),
- * and Redis state with its round trips per decision counted. Each is timed one decision at a time
- * and with many in flight, because a group commit only pays off when decisions overlap.
+ * and Redis state (with and without the node's profile copies, ADR 0018) with its round trips, node
+ * CPU and Redis CPU per decision counted. Each is timed one decision at a time and with many in
+ * flight, because a group commit only pays off when decisions overlap.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { openAuditTrail } from "../src/audit/open-audit.js";
 import { createEngine } from "../src/engine/create-engine.js";
 import type { CompiledPolicy } from "../src/policy/compiled.js";
@@ -55,7 +57,7 @@ interface Variant {
   /** State errors and timeouts so far. */
   readonly stateErrors: () => number;
   /** Extra words for a row's note, given the decisions it made (e.g. round trips per decision). */
-  readonly measureNote?: () => { start(): void; note(decisions: number): string };
+  readonly measureNote?: () => { start(): Promise<void>; note(decisions: number): Promise<string> };
   close(): Promise<void>;
 }
 
@@ -81,10 +83,10 @@ function rowsOf(variants: readonly Variant[], options: StoreBenchOptions): Prepa
         for (const inFlight of [1, options.inFlight]) {
           const probe = v.measureNote?.();
           const errorsBefore = v.stateErrors();
-          probe?.start();
+          await probe?.start();
           const how = inFlight === 1 ? "sequential" : `${inFlight} in flight`;
           const row = await v.replay.row(`engine ${v.label}, ${how}`, options.durationMs, rowsLeft, inFlight);
-          if (probe) row.note = `${row.note}; ${probe.note(row.ops)}`;
+          if (probe) row.note = `${row.note}; ${await probe.note(row.ops)}`;
           const errors = v.stateErrors() - errorsBefore;
           row.note = `${row.note}; ${errors === 0 ? "no" : errors} state errors or timeouts (limit ${STATE_TIMEOUT_MS} ms)`;
           rows.push(row);
@@ -122,34 +124,86 @@ export async function prepareDurableBench(options: StoreBenchOptions): Promise<P
 }
 
 /**
- * Redis state (one node) against memory-only; throws when Redis cannot be reached, so the runner
- * prints the group as skipped.
+ * Redis state (one node) against memory-only, with the node's profile copies on (the default) and
+ * off; throws when Redis cannot be reached, so the runner prints the group as skipped.
  */
 export async function prepareRedisBench(options: StoreBenchOptions): Promise<PreparedBench> {
   const policy = await loadPolicy();
   const traffic = simulatedTraffic({ days: options.days, warmupDays: options.warmupDays });
-  const store = new RedisStateStore({ url: REDIS_URL, keyPrefix: `sbbench-engine-${process.pid}:` });
+  const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  admin.on("error", () => {});
+  const stores = [
+    new RedisStateStore({ url: REDIS_URL, keyPrefix: `sbbench-engine-${process.pid}:` }),
+    new RedisStateStore({ url: REDIS_URL, keyPrefix: `sbbench-engine-nocopy-${process.pid}:`, profileCacheSize: 0 }),
+  ];
   try {
-    await store.ready();
+    await admin.connect();
+    for (const store of stores) await store.ready();
   } catch (err) {
-    await store.close();
+    admin.disconnect();
+    for (const store of stores) await store.close();
     throw new Error(`Redis at ${REDIS_URL} is not reachable: ${err instanceof Error ? err.message : String(err)}`);
   }
   const memory = await memoryVariant(policy, traffic);
+  const [copies, noCopies] = stores as [RedisStateStore, RedisStateStore];
+  const variants = [
+    memory,
+    redisVariant("Redis state, audit off", copies, policy, traffic, admin),
+    redisVariant("Redis state without profile copies, audit off", noCopies, policy, traffic, admin),
+  ];
+  for (const v of variants) await v.replay.warmUp(options.inFlight);
+  const rows = rowsOf(variants, options);
+  return {
+    run: () => rows.run(),
+    async close() {
+      await rows.close();
+      admin.disconnect();
+    },
+  };
+}
+
+/** One engine on a Redis store; each row's note has round trips, node and Redis CPU, and copy hits per decision. */
+function redisVariant(
+  label: string,
+  store: RedisStateStore,
+  policy: CompiledPolicy,
+  traffic: TrafficMix,
+  admin: Redis,
+): Variant {
   const count = counted();
   const engine = createEngine({ policy, eventTime: "request", state: store, ...count.options });
-  const redis: Variant = {
-    label: "Redis state, audit off",
+  return {
+    label,
     replay: new Replay(engine, traffic),
     stateErrors: count.errors,
     measureNote: () => {
-      let before = 0;
+      let trips = 0;
+      let cpu = process.cpuUsage();
+      let redisUs = 0;
+      let hits = 0;
+      let checks = 0;
       return {
-        start: () => {
-          before = store.roundTrips;
+        start: async () => {
+          redisUs = await redisCpuUs(admin);
+          trips = store.roundTrips;
+          hits = store.copies.stats.hits;
+          checks = store.copies.stats.hits + store.copies.stats.stale;
+          cpu = process.cpuUsage();
         },
-        note: (decisions) =>
-          `${((store.roundTrips - before) / Math.max(1, decisions)).toFixed(2)} Redis round trips per decision`,
+        note: async (decisions) => {
+          const used = process.cpuUsage(cpu);
+          const redis = (await redisCpuUs(admin)) - redisUs;
+          const n = Math.max(1, decisions);
+          const { stats } = store.copies;
+          const checked = stats.hits + stats.stale - checks;
+          return [
+            `${((store.roundTrips - trips) / n).toFixed(2)} Redis round trips per decision`,
+            `node CPU ${((used.user + used.system) / n).toFixed(0)} µs and Redis ${(redis / n).toFixed(0)} µs per decision`,
+            store.copies.capacity > 0
+              ? `${checked === 0 ? 0 : Math.round((100 * (stats.hits - hits)) / checked)}% of ${checked} copy checks same`
+              : "no profile copies",
+          ].join("; ");
+        },
       };
     },
     close: async () => {
@@ -157,6 +211,12 @@ export async function prepareRedisBench(options: StoreBenchOptions): Promise<Pre
       await engine.close();
     },
   };
-  for (const v of [memory, redis]) await v.replay.warmUp(options.inFlight);
-  return rowsOf([memory, redis], options);
+}
+
+/** Microseconds Redis has spent in commands since its stats were reset (`INFO commandstats`; every client's). */
+async function redisCpuUs(admin: Redis): Promise<number> {
+  const info = await admin.info("commandstats");
+  let total = 0;
+  for (const m of info.matchAll(/usec=(\d+)/g)) total += Number(m[1]);
+  return total;
 }

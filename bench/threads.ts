@@ -5,24 +5,31 @@
  * The main thread is the first row; the SQLite writer threads, the WAL checkpoint thread and V8's
  * helper threads follow in the order they started.
  *
- *   npx tsx bench/threads.ts [--stores memory|durable|state|audit] [--in-flight 64] [--decisions 20000]
+ *   npx tsx bench/threads.ts [--stores memory|durable|state|audit|redis] [--in-flight 64] [--decisions 20000]
+ *                            [--profile-cache 10000]
  *
  * `durable` is the embedded default (SQLite state and SQLite audit); `state` and `audit` add one
- * of them to the memory-only engine.
+ * of them to the memory-only engine. `redis` is Redis state (`SIGNALBOX_BENCH_REDIS`, default
+ * redis://127.0.0.1:6379/0) with audit off, keeping `--profile-cache` identity profile copies (0:
+ * none); it also prints Redis's own time per decision from `INFO commandstats` (every client's).
  */
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
 import { openAuditTrail } from "../src/audit/open-audit.js";
 import { createEngine } from "../src/engine/create-engine.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { openStateStore } from "../src/state/open-state.js";
+import type { StateStore } from "../src/state/port.js";
+import { RedisStateStore } from "../src/state/redis.js";
 import { Replay } from "./engine.js";
 import { simulatedTraffic } from "./requests.js";
 
-const STORES = ["memory", "durable", "state", "audit"] as const;
+const STORES = ["memory", "durable", "state", "audit", "redis"] as const;
+const REDIS_URL = process.env.SIGNALBOX_BENCH_REDIS ?? "redis://127.0.0.1:6379/0";
 type Stores = (typeof STORES)[number];
 
 /** CPU time of each thread of this process so far, in microseconds (clock ticks at 100 Hz). */
@@ -41,10 +48,20 @@ function threadCpu(): Map<string, number> {
   return out;
 }
 
-function positive(name: string, text: string): number {
+function positive(name: string, text: string, least = 1): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number above 0, got "${text}"`);
+  if (!Number.isInteger(n) || n < least) {
+    throw new Error(`--${name} must be a whole number${least === 1 ? " above 0" : ", 0 or more"}, got "${text}"`);
+  }
   return n;
+}
+
+/** Microseconds Redis has spent in commands (`INFO commandstats`, every client's). */
+async function redisUs(admin: Redis): Promise<number> {
+  const info = await admin.info("commandstats");
+  let total = 0;
+  for (const m of info.matchAll(/usec=(\d+)/g)) total += Number(m[1]);
+  return total;
 }
 
 async function main(): Promise<void> {
@@ -54,20 +71,31 @@ async function main(): Promise<void> {
       stores: { type: "string", default: "durable" },
       "in-flight": { type: "string", default: "64" },
       decisions: { type: "string", default: "20000" },
+      "profile-cache": { type: "string", default: "10000" },
     },
   });
   const stores = values.stores as Stores;
   if (!STORES.includes(stores)) throw new Error(`--stores must be one of ${STORES.join(", ")}, got "${stores}"`);
   const inFlight = positive("in-flight", values["in-flight"]);
   const decisions = positive("decisions", values.decisions);
+  const profileCacheSize = positive("profile-cache", values["profile-cache"], 0);
 
   const traffic = simulatedTraffic({ days: 28, warmupDays: 7 });
   if (traffic.measured.length < decisions) {
     throw new Error(`--decisions is at most ${traffic.measured.length} (the simulated traffic's timed part)`);
   }
   const dir = mkdtempSync(join(tmpdir(), "signalbox-bench-threads-"));
+  const redis =
+    stores === "redis"
+      ? new RedisStateStore({ url: REDIS_URL, keyPrefix: `sbbench-threads-${process.pid}:`, profileCacheSize })
+      : undefined;
+  const admin = redis ? new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 }) : undefined;
+  admin?.on("error", () => {});
   try {
-    const state = stores === "durable" || stores === "state" ? await openStateStore("sqlite:", dir) : undefined;
+    await redis?.ready();
+    await admin?.connect();
+    const state: StateStore | undefined =
+      stores === "durable" || stores === "state" ? await openStateStore("sqlite:", dir) : redis;
     const audit = stores === "durable" || stores === "audit" ? await openAuditTrail("sqlite:", dir) : undefined;
     const engine = createEngine({
       policy: await loadPolicy(),
@@ -80,6 +108,8 @@ async function main(): Promise<void> {
     const replay = new Replay(engine, traffic);
     process.stdout.write(`warming up on ${traffic.warmup.length} decisions…\n`);
     await replay.warmUp(inFlight);
+    const redisBefore = admin ? await redisUs(admin) : 0;
+    const copiesBefore = redis ? { ...redis.copies.stats } : undefined;
     const before = threadCpu();
     const start = process.hrtime.bigint();
     let left = decisions;
@@ -89,6 +119,7 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: inFlight }, worker));
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const after = threadCpu();
+    const redisSpent = admin ? (await redisUs(admin)) - redisBefore : 0;
     process.stdout.write(
       `${stores}, ${inFlight} in flight: ${decisions} decisions, ${Math.round(decisions / seconds)}/s, ` +
         `${((seconds * 1e6) / decisions).toFixed(1)} µs of wall time per decision\n`,
@@ -98,8 +129,19 @@ async function main(): Promise<void> {
       const spent = us - (before.get(tid) ?? 0);
       if (spent > 0) process.stdout.write(`  thread ${tid.padEnd(8)} ${(spent / decisions).toFixed(1)} µs\n`);
     }
+    if (redis) {
+      const { hits, stale } = redis.copies.stats;
+      process.stdout.write(
+        `Redis: ${(redisSpent / decisions).toFixed(1)} µs per decision (INFO commandstats); ` +
+          `profile copies (at most ${profileCacheSize}): ${hits - (copiesBefore?.hits ?? 0)} reads served, ` +
+          `${stale - (copiesBefore?.stale ?? 0)} out of date\n`,
+      );
+      await redis.flushPrefix();
+    }
     await engine.close();
   } finally {
+    admin?.disconnect();
+    await redis?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,9 +11,10 @@ import { SqliteStateStore } from "./sqlite.js";
  * `memory:` keeps state in the process; `sqlite:` (or no URL) uses `<dataDir>/state.db`,
  * `sqlite:///abs/file.db` an absolute file and `sqlite:file.db` a file under `dataDir`, with
  * `?strict=true` for `synchronous=FULL`; `redis://[user:password@]host:port/db` (or `rediss://`)
- * shares state through Redis, with `?prefix=sb:`, `?timeout_ms=1000` and `?population_refresh_ms=1000`
- * (how old a node's copy of the population profiles may get; 0 reads them every time). A Redis store is
- * connected before it is returned, so a wrong address fails at startup.
+ * shares state through Redis, with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
+ * (how old a node's copy of the population profiles may get; 0 reads them every time) and
+ * `?profile_cache_size=10000` (how many identity profiles a node keeps a version-checked copy of; 0
+ * none). A Redis store is connected before it is returned, so a wrong address fails at startup.
  */
 export async function openStateStore(url: string | undefined, dataDir: string): Promise<StateStore> {
   const spec = url?.trim() ?? "";
@@ -59,15 +60,25 @@ async function openRedis(spec: string): Promise<StateStore> {
       `population_refresh_ms '${refresh}' in state URL '${maskUrl(spec)}' must be a whole number of milliseconds, 0 or more`,
     );
   }
+  const cache = parsed.searchParams.get("profile_cache_size");
+  const profileCacheSize = cache === null ? undefined : Number(cache);
+  if (profileCacheSize !== undefined && !(Number.isInteger(profileCacheSize) && profileCacheSize >= 0)) {
+    throw new SignalboxError(
+      "CONFIG_INVALID",
+      `profile_cache_size '${cache}' in state URL '${maskUrl(spec)}' must be a whole number of profiles, 0 or more`,
+    );
+  }
   // ioredis reads query parameters as its own options; hand it only the connection part
   parsed.searchParams.delete("prefix");
   parsed.searchParams.delete("timeout_ms");
   parsed.searchParams.delete("population_refresh_ms");
+  parsed.searchParams.delete("profile_cache_size");
   const store = new RedisStateStore({
     url: parsed.toString(),
     keyPrefix,
     commandTimeoutMs,
     ...(populationRefreshMs !== undefined ? { populationRefreshMs } : {}),
+    ...(profileCacheSize !== undefined ? { profileCacheSize } : {}),
   });
   try {
     await store.ready();

@@ -6,9 +6,9 @@
  * Contract every adapter keeps (checked by `test/state/conformance.ts`):
  * - `read` returns an entry for every requested profile, counter and claim; an absent profile is an
  *   empty profile, an absent counter is `{ count: 0, distinct: 0 }`. Snapshots are read-only; a
- *   networked adapter's snapshot is isolated from later writes, while the in-process memory adapter
- *   and the SQLite adapter (memory-resident, ADR 0016) hand out their live profiles (documented
- *   exemption in the conformance suite).
+ *   networked adapter's snapshot is isolated from later writes, while the in-process memory adapter,
+ *   the SQLite adapter (memory-resident, ADR 0016) and the Redis adapter's node-local identity
+ *   profile copies (ADR 0018) hand out live profiles (documented exemption in the conformance suite).
  * - A claim is an atomic get-or-set: of any number of concurrent claims of one key, exactly one sees
  *   `won: true`, and every caller sees the first holder until the claim's TTL passes.
  * - `write` applies every update; concurrent `incr` never lose an update; `see` keeps at most `cap`

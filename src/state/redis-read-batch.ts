@@ -1,8 +1,9 @@
 /**
- * Coalesces the counter and claim parts of the reads issued in one event-loop turn into one call of
- * the read script, and hands each read its own part of the reply. Each decision still waits for one
- * round trip (its profiles' `HGETALL`s ride in the same pipeline); Redis runs one script instead of
- * one per decision. Claims of one call are taken in order, exactly as separate calls would take them.
+ * Coalesces the counter, claim and profile version-check parts of the reads issued in one event-loop
+ * turn into one call of the read script, and hands each read its own part of the reply. Each
+ * decision still waits for one round trip (the `HGETALL`s of its profiles without a node copy ride
+ * in the same pipeline); Redis runs one script instead of one per decision. Claims of one call are
+ * taken in order, exactly as separate calls would take them.
  *
  * Like coalesced writes, a call spans identities and so Cluster slots; see docs/state.md.
  */
@@ -25,27 +26,39 @@ export interface ClaimArgs {
   readonly now: number;
 }
 
+/** One profile to check: its Redis key and the version of the node's copy (ADR 0018). */
+export interface ProfileCheckArgs {
+  readonly key: string;
+  readonly version: number;
+}
+
 export interface ScriptRead {
   readonly counters: readonly CounterArgs[];
   readonly claims: readonly ClaimArgs[];
+  readonly profiles: readonly ProfileCheckArgs[];
 }
 
-/** Sends one call of the read script and resolves with its flat reply: per counter, then per claim. */
+/** Sends one call of the read script and resolves with its flat reply: per counter, then per claim, then per profile. */
 export type SendRead = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
-/** Most counters and claims one call carries; more waiting reads go in further calls of the same turn. */
+/** Most counters, claims and profile checks one call carries; more waiting reads go in further calls of the same turn. */
 const MAX_BATCH_ITEMS = 1024;
 
-/** The read script's keys for some counters and claims: the counters', then the claims'. */
-export function readKeys(counters: readonly CounterArgs[], claims: readonly ClaimArgs[]): string[] {
-  return [...counters.map((c) => c.key), ...claims.map((c) => c.key)];
+/** The read script's keys: the counters', then the claims', then the checked profiles'. */
+export function readKeys(read: ScriptRead): string[] {
+  const keys: string[] = [];
+  for (const c of read.counters) keys.push(c.key);
+  for (const c of read.claims) keys.push(c.key);
+  for (const p of read.profiles) keys.push(p.key);
+  return keys;
 }
 
-/** The read script's arguments for some counters and claims (see `READ` in redis-scripts.ts). */
-export function readArgs(counters: readonly CounterArgs[], claims: readonly ClaimArgs[]): (string | number)[] {
-  const args: (string | number)[] = [counters.length, claims.length];
-  for (const c of counters) args.push(c.oldest, c.newest);
-  for (const c of claims) args.push(c.holder, c.expiresAt, c.ttlMs, c.now);
+/** The read script's arguments (see `READ` in redis-scripts.ts). */
+export function readArgs(read: ScriptRead): (string | number)[] {
+  const args: (string | number)[] = [read.counters.length, read.claims.length, read.profiles.length];
+  for (const c of read.counters) args.push(c.oldest, c.newest);
+  for (const c of read.claims) args.push(c.holder, c.expiresAt, c.ttlMs, c.now);
+  for (const p of read.profiles) args.push(p.version);
   return args;
 }
 
@@ -55,28 +68,36 @@ export class ReadBatcher extends TickBatch<ScriptRead, unknown[]> {
   reads = 0;
 
   constructor(private readonly sendRead: SendRead) {
-    super(MAX_BATCH_ITEMS, (read) => read.counters.length + read.claims.length);
+    super(MAX_BATCH_ITEMS, (read) => read.counters.length + read.claims.length + read.profiles.length);
   }
 
-  /** One call of the read script for a chunk; each read gets its part of the reply: per counter `[count, distinct]`, then per claim `[won, holder]`. */
+  /**
+   * One call of the read script for a chunk; each read gets its part of the reply: per counter
+   * `[count, distinct]`, then per claim `[won, holder]`, then per profile `0` ("same") or its hash.
+   */
   protected send(batch: readonly Queued<ScriptRead, unknown[]>[]): void {
     this.calls += 1;
     this.reads += batch.length;
     const counters: CounterArgs[] = [];
     const claims: ClaimArgs[] = [];
+    const profiles: ProfileCheckArgs[] = [];
     for (const { item } of batch) {
       for (const c of item.counters) counters.push(c);
       for (const c of item.claims) claims.push(c);
+      for (const p of item.profiles) profiles.push(p);
     }
-    this.sendRead(readKeys(counters, claims), readArgs(counters, claims)).then(
+    const merged: ScriptRead = { counters, claims, profiles };
+    this.sendRead(readKeys(merged), readArgs(merged)).then(
       (reply) => {
         const flat = reply as unknown[];
         let counter = 0;
         let claim = counters.length;
+        let profile = claim + claims.length;
         for (const q of batch) {
           const part: unknown[] = [];
           for (let i = 0; i < q.item.counters.length; i++) part.push(flat[counter++]);
           for (let i = 0; i < q.item.claims.length; i++) part.push(flat[claim++]);
+          for (let i = 0; i < q.item.profiles.length; i++) part.push(flat[profile++]);
           q.resolve(part);
         }
       },

@@ -22,6 +22,13 @@ function script(name: string, source: string): RedisScript {
  */
 export const FIELD_SEP = "\x1f";
 
+/**
+ * The profile hash field holding its version (ADR 0018): a whole number the write script raises on
+ * every call that changes the profile, and that never repeats for a key (see `WRITE`). It starts with
+ * neither `v`, `s` nor `c`, so every reader of learned fields passes over it.
+ */
+export const VERSION_FIELD = "_v";
+
 /** Suffix of a field's eviction index key, appended to its profile key with the field name. */
 export const INDEX_SUFFIX = ":z:";
 
@@ -29,14 +36,19 @@ export const INDEX_SUFFIX = ":z:";
 export const OP = { see: "s", set: "v", incr: "i", distinct: "h", pending: "d" } as const;
 
 /**
- * The counters and claims of a decision (or of several, coalesced), in one script. KEYS: the counter
- * hashes, then the claim strings. ARGV: counter count, claim count; then per counter its oldest and
- * newest bucket; then per claim holder JSON, expiresAt, ttlMs and the caller's now (`readArgs` in
- * redis-read-batch.ts). Returns one flat list: per counter `{count, distinct}` (count as a decimal
- * string, since Lua would truncate a float reply), then per claim `{won, holder JSON}`.
+ * The counters, claims and version checks of a decision (or of several, coalesced), in one script.
+ * KEYS: the counter hashes, then the claim strings, then the profile hashes to check. ARGV: counter
+ * count, claim count, profile count; then per counter its oldest and newest bucket; then per claim
+ * holder JSON, expiresAt, ttlMs and the caller's now; then per profile the version of the node's
+ * copy (`readArgs` in redis-read-batch.ts). Returns one flat list: per counter `{count, distinct}`
+ * (count as a decimal string, since Lua would truncate a float reply), then per claim
+ * `{won, holder JSON}`, then per profile `0` when its version is the copy's ("same"), else its whole
+ * hash as `HGETALL` gives it.
  *
- * Profiles are not read here but by plain `HGETALL`s sent with it: handing a large hash
- * through Lua (reply → Lua table → reply) cost Redis about ten times what the `HGETALL` itself does.
+ * Profiles without a node copy are not read here but by plain `HGETALL`s sent with it: handing a
+ * large hash through Lua (reply → Lua table → reply) cost Redis about ten times what the `HGETALL`
+ * itself does. A version check is one `HGET`; only a copy that is out of date (another node wrote
+ * the profile) pays for the hash through Lua, and that is rare where one node serves an identity.
  * A counter's HyperLogLog keys are derived from its hash key (`…:c` → `…:h:<bucket>`), so they
  * share its hash tag and its Cluster slot.
  *
@@ -46,9 +58,9 @@ export const OP = { see: "s", set: "v", incr: "i", distinct: "h", pending: "d" }
 export const READ = script(
   "state_read",
   `
-local nc, nk = tonumber(ARGV[1]), tonumber(ARGV[2])
+local nc, nk, np = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
-local a = 3
+local a = 4
 for i = 1, nc do
   local key = KEYS[i]
   local oldest, newest = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
@@ -104,6 +116,20 @@ for i = 1, nk do
     out[nc + i] = { 1, holder }
   end
 end
+
+-- An absent profile is version 0 (the node's copy of it is empty); one written before versions
+-- existed is -1, which no copy has.
+for i = 1, np do
+  local key = KEYS[nc + nk + i]
+  local version = tonumber(redis.call("HGET", key, "${VERSION_FIELD}"))
+  if not version then version = redis.call("EXISTS", key) == 1 and -1 or 0 end
+  if version == tonumber(ARGV[a]) then
+    out[nc + nk + i] = 0
+  else
+    out[nc + nk + i] = redis.call("HGETALL", key)
+  end
+  a = a + 1
+end
 return out
 `,
 );
@@ -126,6 +152,16 @@ return out
  * their cap, most of an identity's, have none. A counter hash drops buckets older than the window,
  * so an ever-active counter stays small although its TTL keeps sliding. Each key's TTL is renewed
  * once.
+ *
+ * Versions (ADR 0018): the first op of a call on a profile raises the hash's `_v` field, before any
+ * other change, to `max(old + 1, Redis TIME in µs)` (an absent hash counts as version 0, one written
+ * before versions existed as -1). While the hash lives its versions rise by at least one per call; a
+ * re-created hash (after a TTL expiry, a `DEL`, a flush or a restore from an older backup) starts
+ * from the clock, beyond every version issued before, so a version never names two contents.
+ * Raising it first means that even a script that fails half-way leaves a new version on what it
+ * changed. The script returns, per profile in the order the call first touched them,
+ * `{version before, version after, evicted}`; `evicted` is 1 when a `see` on it went over its cap
+ * (the node then drops its copy rather than guess which value Redis evicted).
  */
 export const WRITE = script(
   "state_write",
@@ -135,11 +171,29 @@ local profileTtl = ARGV[1]
 local function num(x) return string.format("%.17g", x) end
 local function lastSeen(stats) return tonumber(string.sub(stats, string.find(stats, ":[^:]*$") + 1)) end
 local expire, trim = {}, {}
+-- versions: per profile touched, its slot in out ({before, after, evicted} from there); an absent
+-- profile was version 0, one written before versions existed -1
+local out, slot, nowUs = {}, {}, nil
+local function touch(key)
+  if slot[key] then return end
+  if not nowUs then
+    local t = redis.call("TIME")
+    nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  end
+  local before = tonumber(redis.call("HGET", key, "${VERSION_FIELD}"))
+  if not before then before = redis.call("EXISTS", key) == 1 and -1 or 0 end
+  local after = math.max(before + 1, nowUs)
+  redis.call("HSET", key, "${VERSION_FIELD}", num(after))
+  local pos = #out + 1
+  slot[key] = pos
+  out[pos], out[pos + 1], out[pos + 2] = before, after, 0
+end
 local i = 2
 local n = #ARGV
 while i <= n do
   local op, key = ARGV[i], KEYS[tonumber(ARGV[i + 1])]
   if op == "v" then
+    touch(key)
     redis.call("HSET", key, "v" .. SEP .. ARGV[i + 2], ARGV[i + 3])
     expire[key] = profileTtl
     i = i + 4
@@ -147,6 +201,7 @@ while i <= n do
     local field, value, at = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
     local cap = tonumber(ARGV[i + 5])
     i = i + 6
+    touch(key)
     expire[key] = profileTtl
     local hf = "s" .. SEP .. field .. SEP .. value
     local atn = tonumber(at)
@@ -171,6 +226,7 @@ while i <= n do
       local cf = "c" .. SEP .. field
       local size = redis.call("HINCRBY", key, cf, 1)
       if size > cap then
+        out[slot[key] + 2] = 1
         local prefix = "s" .. SEP .. field .. SEP
         local idx = key .. "${INDEX_SUFFIX}" .. field
         if redis.call("ZCARD", idx) == size - 1 then
@@ -244,7 +300,7 @@ for key, oldest in pairs(trim) do
   end
 end
 for key, ttl in pairs(expire) do redis.call("PEXPIRE", key, ttl) end
-return 1
+return out
 `,
 );
 

@@ -9,6 +9,7 @@
  * Redis (with or without replicas or Sentinel), where this does not matter; see docs/state.md.
  */
 
+import type { CopyOp } from "./redis-profile-cache.js";
 import { type Queued, TickBatch } from "./tick-batch.js";
 
 /** One decision's write in the write script's form: its keys, and its ops referring to them by 1-based index. */
@@ -17,10 +18,19 @@ export interface ScriptWrite {
   readonly ops: readonly (string | number)[];
   /** Positions in `ops` that hold a key index. */
   readonly keyRefs: readonly number[];
+  /** Its profile updates, in order, for the node's copies (empty when the node keeps none). */
+  readonly copyOps: readonly CopyOp[];
 }
 
-/** Sends one call of the write script: `KEYS`, then the ops after the leading common arguments. */
-export type SendWrite = (keys: readonly string[], ops: readonly (string | number)[]) => Promise<unknown>;
+/**
+ * Sends one call of the write script: `KEYS`, then the ops after the leading common arguments, and
+ * the profile updates of every write in the call, in the order the script applies them.
+ */
+export type SendWrite = (
+  keys: readonly string[],
+  ops: readonly (string | number)[],
+  copyOps: readonly CopyOp[],
+) => Promise<unknown>;
 
 /** Most op arguments one call carries; more waiting writes go in further calls of the same turn. */
 const MAX_BATCH_ARGS = 8192;
@@ -41,14 +51,16 @@ export class WriteBatcher extends TickBatch<ScriptWrite, void> {
     let call: Promise<unknown>;
     if (batch.length === 1) {
       const { item: write } = batch[0] as Queued<ScriptWrite, void>;
-      call = this.sendWrite(write.keys, write.ops);
+      call = this.sendWrite(write.keys, write.ops, write.copyOps);
     } else {
       const keys: string[] = [];
       const indexOf = new Map<string, number>();
       const ops: (string | number)[] = [];
+      const copyOps: CopyOp[] = [];
       for (const { item: write } of batch) {
         const base = ops.length;
         for (const op of write.ops) ops.push(op);
+        for (const op of write.copyOps) copyOps.push(op);
         for (const at of write.keyRefs) {
           const key = write.keys[(ops[base + at] as number) - 1] as string;
           let index = indexOf.get(key);
@@ -59,7 +71,7 @@ export class WriteBatcher extends TickBatch<ScriptWrite, void> {
           ops[base + at] = index;
         }
       }
-      call = this.sendWrite(keys, ops);
+      call = this.sendWrite(keys, ops, copyOps);
     }
     call.then(
       () => {

@@ -1,19 +1,19 @@
 /**
  * The Redis state adapter: state shared by many decision nodes, one round trip per read and per write.
  * The script calls of the reads and writes issued in one event-loop turn are coalesced
- * (redis-read-batch.ts, redis-write-batch.ts), and population profiles are served from a node-local
- * copy refreshed every `populationRefreshMs` (redis-population.ts).
+ * (redis-read-batch.ts, redis-write-batch.ts), population profiles are served from a node-local
+ * copy refreshed every `populationRefreshMs` (redis-population.ts), and identity profiles from
+ * node-local copies checked by version on every read (redis-profile-cache.ts, ADR 0018).
  */
 
 import { Redis } from "ioredis";
 import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
-import type { JsonObject, JsonValue } from "../model/request.js";
+import type { JsonObject } from "../model/request.js";
 import {
   bucketOf,
   type ClaimRead,
   COUNTER_BUCKETS,
   type CounterRead,
-  emptyProfile,
   oldestBucket,
   type PendingDecision,
   type Profile,
@@ -24,8 +24,10 @@ import {
 } from "./port.js";
 import { isStorableKey } from "./profile-ops.js";
 import { PopulationCache } from "./redis-population.js";
-import { ReadBatcher, readArgs, readKeys, type ScriptRead } from "./redis-read-batch.js";
-import { FIELD_SEP, INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
+import { type CopyOp, ProfileCopies, type ProfileCopy } from "./redis-profile-cache.js";
+import { parseProfile, readProfileHash, type StoredHash } from "./redis-profile-hash.js";
+import { type ProfileCheckArgs, ReadBatcher, readArgs, readKeys, type ScriptRead } from "./redis-read-batch.js";
+import { INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
 import { WriteBatcher } from "./redis-write-batch.js";
 
 export interface RedisStateOptions {
@@ -43,6 +45,11 @@ export interface RedisStateOptions {
    */
   populationRefreshMs?: number;
   /**
+   * Most identity profiles this node keeps a copy of, checked by version on every read (ADR 0018).
+   * Default 10,000; 0 keeps none and reads every profile with `HGETALL`. See `ProfileCopies`.
+   */
+  profileCacheSize?: number;
+  /**
    * Send the script calls of the reads (their counters and claims) and of the writes issued in one
    * event-loop turn as one call each (default true). False sends one script call per read and write.
    */
@@ -50,6 +57,7 @@ export interface RedisStateOptions {
 }
 
 const DAY_MS = 86_400_000;
+const NO_COPY_OPS: readonly CopyOp[] = Object.freeze([]);
 let instances = 0;
 
 /** Replies of one pipeline: per command, an error or a result. */
@@ -68,10 +76,12 @@ export class RedisStateStore implements StateStore {
   private readonly timeoutMs: number;
   private readonly profileTtlMs: number;
   private readonly population: PopulationCache;
-  /** Coalesces the counters and claims of the reads of one event-loop turn into one script call. */
+  /** This node's copies of identity profiles, each with the version of the hash it equals. */
+  readonly copies: ProfileCopies;
+  /** Coalesces the counters, claims and profile checks of the reads of one event-loop turn into one script call. */
   readonly reads = new ReadBatcher((keys, args) => this.evalScript(READ, keys, args));
   /** Coalesces the writes of one event-loop turn into one script call. */
-  readonly writes = new WriteBatcher((keys, ops) => this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]));
+  readonly writes = new WriteBatcher((keys, ops, copyOps) => this.sendWrite(keys, ops, copyOps));
   private readonly coalesce: boolean;
   private scriptsLoaded = false;
   private closed = false;
@@ -88,6 +98,11 @@ export class RedisStateStore implements StateStore {
       throw new SignalboxError("CONFIG_INVALID", `populationRefreshMs ${refreshMs} must be 0 or more milliseconds`);
     }
     this.population = new PopulationCache(refreshMs);
+    const cacheSize = options.profileCacheSize ?? 10_000;
+    if (!(Number.isInteger(cacheSize) && cacheSize >= 0)) {
+      throw new SignalboxError("CONFIG_INVALID", `profileCacheSize ${cacheSize} must be a whole number, 0 or more`);
+    }
+    this.copies = new ProfileCopies(cacheSize);
     this.coalesce = options.coalesce ?? true;
     this.redis = new Redis(options.url, {
       lazyConnect: true,
@@ -105,9 +120,16 @@ export class RedisStateStore implements StateStore {
     });
     // Errors surface through the rejected calls; without a listener ioredis would log every retry.
     this.redis.on("error", () => {});
+    // The profile copies outlive a reconnection: every read checks a copy's version, and a write
+    // whose reply was lost with the connection failed and dropped the copies it touched.
     this.redis.on("ready", () => {
       this.scriptsLoaded = false;
     });
+  }
+
+  /** Most identity profiles this node keeps a copy of (0: none). */
+  get profileCacheSize(): number {
+    return this.copies.capacity;
   }
 
   /** How old this node's copy of a population profile may get, ms (0: read every time). */
@@ -157,6 +179,15 @@ export class RedisStateStore implements StateStore {
     if (profiles.length + counters.length + claims.length === 0) {
       return { profiles: new Map(), counters: new Map(), claims: new Map() };
     }
+    // Profiles this node holds a copy of are checked by version inside the read script.
+    const copies = this.copies;
+    const checks: ProfileCheckArgs[] = [];
+    const held: (ProfileCopy | undefined)[] = [];
+    for (const key of profiles) {
+      const copy = copies.covers(key) ? copies.get(key) : undefined;
+      held.push(copy);
+      if (copy) checks.push({ key: this.key(key, "profile"), version: copy.version });
+    }
     const scriptRead: ScriptRead = {
       counters: counters.map((spec) => ({
         key: this.key(spec.key, "counter"),
@@ -170,20 +201,23 @@ export class RedisStateStore implements StateStore {
         ttlMs: retention(c.ttlMs),
         now,
       })),
+      profiles: checks,
     };
-    // One round trip: a plain HGETALL per profile (cheapest for Redis) and, when there are counters
-    // or claims, one script for all of them (shared with the other reads of this turn), issued in
-    // one tick so auto-pipelining sends them together. The script is queued first, so that its
-    // call is made before auto-pipelining flushes the HGETALLs. The upper-case name skips ioredis's reply transform of `hgetall` into an object, which
-    // cost more than parsing the flat array (parseProfile takes both). A population profile comes
-    // from the node's copy when it is fresh; else its fetch joins this pipeline.
-    const scripted = counters.length + claims.length > 0;
+    // One round trip: a plain HGETALL per profile without a copy (cheapest for Redis) and, when
+    // there are counters, claims or copies to check, one script for all of them (shared with the
+    // other reads of this turn), issued in one tick so auto-pipelining sends them together. The
+    // script is queued first, so that its call is made before auto-pipelining flushes the HGETALLs.
+    // The upper-case name skips ioredis's reply transform of `hgetall` into an object, which cost
+    // more than parsing the flat array (parseProfile takes both). A population profile comes from
+    // the node's copy when it is fresh; else its fetch joins this pipeline.
+    const scripted = counters.length + claims.length + checks.length > 0;
     const script = scripted ? this.readScript(scriptRead) : undefined;
     let fetched = false;
-    const cached: boolean[] = [];
-    const hashes = profiles.map((key): Profile | Promise<unknown> => {
+    const population: boolean[] = [];
+    const hashes = profiles.map((key, i): Profile | Promise<unknown> | undefined => {
       const covered = this.population.covers(key);
-      cached.push(covered);
+      population.push(covered);
+      if (held[i]) return undefined;
       if (covered) {
         const copy = this.population.lookup(key);
         if (copy !== undefined) return copy;
@@ -196,15 +230,31 @@ export class RedisStateStore implements StateStore {
     const [scriptReply, ...stored] = await Promise.all([script ?? [], ...hashes]).catch((err: unknown) => {
       throw isSignalboxError(err) ? err : failed(err);
     });
-    const snapshot: StateSnapshot = { profiles: new Map(), counters: new Map(), claims: new Map() };
-    let i = 0;
-    for (const key of profiles) {
-      const reply = stored[i];
-      const profile = cached[i] ? (reply as Profile) : parseProfile(reply as StoredHash | null);
-      (snapshot.profiles as Map<string, Profile>).set(key, profile);
-      i++;
-    }
     const results = scriptReply as unknown[];
+    const snapshot: StateSnapshot = { profiles: new Map(), counters: new Map(), claims: new Map() };
+    let check = counters.length + claims.length;
+    for (let i = 0; i < profiles.length; i++) {
+      const key = profiles[i] as string;
+      const copy = held[i];
+      let profile: Profile;
+      if (copy) {
+        const answer = results[check++];
+        if (answer === 0) {
+          copies.stats.hits++;
+          profile = copy.profile;
+        } else {
+          copies.stats.stale++;
+          profile = this.keepCopy(key, answer as StoredHash);
+        }
+      } else if (population[i]) {
+        profile = stored[i] as Profile;
+      } else if (copies.covers(key)) {
+        profile = this.keepCopy(key, stored[i] as StoredHash);
+      } else {
+        profile = parseProfile(stored[i] as StoredHash | null);
+      }
+      (snapshot.profiles as Map<string, Profile>).set(key, profile);
+    }
     let j = 0;
     for (const spec of counters) {
       const [count, distinct] = (results[j++] as [string, number] | undefined) ?? ["0", 0];
@@ -220,12 +270,17 @@ export class RedisStateStore implements StateStore {
     return snapshot;
   }
 
-  /** The counters and claims of one read: one script call, or a share of the turn's call. */
+  /** A profile hash just read from Redis, parsed and kept as this node's copy. */
+  private keepCopy(key: string, hash: StoredHash): Profile {
+    const { profile, version } = readProfileHash(hash);
+    this.copies.keep(key, version, profile);
+    return profile;
+  }
+
+  /** The counters, claims and profile checks of one read: one script call, or a share of the turn's call. */
   private readScript(read: ScriptRead): Promise<unknown[]> {
     if (this.coalesce) return this.reads.add(read);
-    return this.evalScript(READ, readKeys(read.counters, read.claims), readArgs(read.counters, read.claims)) as Promise<
-      unknown[]
-    >;
+    return this.evalScript(READ, readKeys(read), readArgs(read)) as Promise<unknown[]>;
   }
 
   async write(updates: readonly StateUpdate[], now: number): Promise<void> {
@@ -236,6 +291,8 @@ export class RedisStateStore implements StateStore {
     const slots = new Map<string, number>();
     const args: (string | number)[] = [];
     const keyRefs: number[] = [];
+    // The profile updates, for this node's copies; none are kept when it keeps no copies.
+    const copyOps: CopyOp[] | undefined = this.copies.capacity > 0 ? [] : undefined;
     const slot = (key: string): number => {
       let i = slots.get(key);
       if (i === undefined) {
@@ -250,11 +307,15 @@ export class RedisStateStore implements StateStore {
         case "see":
           if (!isStorableKey(u.field) || !isStorableKey(u.value)) break;
           args.push(OP.see, slot(this.key(u.profile, "profile")), u.field, u.value, u.at, u.cap);
+          copyOps?.push(u);
           break;
-        case "set":
+        case "set": {
           if (!isStorableKey(u.field)) break;
-          args.push(OP.set, slot(this.key(u.profile, "profile")), u.field, JSON.stringify(u.value));
+          const json = JSON.stringify(u.value);
+          args.push(OP.set, slot(this.key(u.profile, "profile")), u.field, json);
+          copyOps?.push({ op: "set", profile: u.profile, field: u.field, json });
           break;
+        }
         case "incr":
           args.push(
             OP.incr,
@@ -282,8 +343,30 @@ export class RedisStateStore implements StateStore {
       }
     }
     if (args.length === 0) return;
-    if (this.coalesce) await this.writes.add({ keys, ops: args, keyRefs });
-    else await this.evalScript(WRITE, keys, [this.profileTtlMs, ...args]);
+    if (this.coalesce) await this.writes.add({ keys, ops: args, keyRefs, copyOps: copyOps ?? NO_COPY_OPS });
+    else await this.sendWrite(keys, args, copyOps ?? NO_COPY_OPS);
+  }
+
+  /**
+   * One call of the write script (one decision's write, or a turn's writes coalesced); then this
+   * node's copies of the profiles it touched are brought up to date, or dropped when the call failed
+   * (it may have been applied, in part or whole, before a timeout or a lost connection).
+   */
+  private async sendWrite(
+    keys: readonly string[],
+    ops: readonly (string | number)[],
+    copyOps: readonly CopyOp[],
+  ): Promise<unknown> {
+    if (copyOps.length === 0) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
+    let reply: unknown;
+    try {
+      reply = await this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
+    } catch (err) {
+      this.copies.afterFailedWrite(copyOps);
+      throw err;
+    }
+    this.copies.afterWrite(copyOps, reply);
+    return reply;
   }
 
   async getPending(id: string, now: number): Promise<PendingDecision | undefined> {
@@ -335,6 +418,7 @@ export class RedisStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.copies.clear();
     this.redis.disconnect(false);
   }
 
@@ -449,62 +533,6 @@ function counterTtl(windowMs: number): number {
 /** Redis needs a positive whole number of milliseconds. */
 function retention(ms: number): number {
   return Math.max(1, Math.ceil(ms));
-}
-
-const CHAR_V = 0x76;
-const CHAR_S = 0x73;
-
-/** A profile hash as ioredis hands it over: an object (its `hgetall` reply transform) or a flat array. */
-type StoredHash = Record<string, string> | readonly string[];
-
-/** A profile from its stored hash (see `FIELD_SEP` for the layout). */
-function parseProfile(hash: StoredHash | null | undefined): Profile {
-  const p = emptyProfile();
-  if (!hash) return p;
-  if (Array.isArray(hash)) {
-    for (let i = 0; i + 1 < hash.length; i += 2) addField(p, hash[i] as string, hash[i + 1] as string);
-  } else {
-    const h = hash as Record<string, string>;
-    for (const field in h) addField(p, field, h[field] as string);
-  }
-  return p;
-}
-
-function addField(p: Profile, field: string, raw: string): void {
-  const kind = field.charCodeAt(0);
-  if (kind === CHAR_V) {
-    const name = field.slice(2);
-    if (isStorableKey(name)) p.values[name] = JSON.parse(raw) as JsonValue;
-  } else if (kind === CHAR_S) {
-    const sep = field.indexOf(FIELD_SEP, 2);
-    if (sep < 0) return;
-    const name = field.slice(2, sep);
-    const value = field.slice(sep + 1);
-    if (!isStorableKey(name) || !isStorableKey(value)) return;
-    const a = raw.indexOf(":");
-    const b = raw.indexOf(":", a + 1);
-    let set = p.sets[name];
-    if (!set) {
-      set = {};
-      p.sets[name] = set;
-    }
-    set[value] = { n: numberAt(raw, 0, a), first: numberAt(raw, a + 1, b), last: numberAt(raw, b + 1, raw.length) };
-  }
-}
-
-/**
- * The number written in `s` from `start` to `end`: whole numbers (counts and epoch ms, nearly all
- * of them) are read digit by digit without cutting a substring; anything else goes to `Number`.
- */
-function numberAt(s: string, start: number, end: number): number {
-  if (end - start > 15 || end <= start) return Number(s.slice(start, end));
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return Number(s.slice(start, end));
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 function check(replies: Replies): Replies {

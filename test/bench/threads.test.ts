@@ -1,7 +1,12 @@
-/** Smoke test of `bench/threads.ts`: per-thread CPU per decision for the embedded default. */
+/** Smoke test of `bench/threads.ts`: per-thread CPU per decision for the embedded default and for Redis state. */
 
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { redisAnswers } from "../support/redis-probe.js";
+
+const REDIS = process.env.SIGNALBOX_BENCH_REDIS ?? "redis://127.0.0.1:6379/0";
+const redisUp = await redisAnswers(REDIS);
+if (!redisUp && process.env.CI === "true") throw new Error(`redis is not reachable at '${REDIS}' and CI=true`);
 
 function threads(args: string[]): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
   return spawnSync(process.execPath, ["--import", "tsx", "bench/threads.ts", ...args], {
@@ -20,6 +25,16 @@ describe("bench/threads.ts", () => {
     // The main thread and at least the audit writer spent CPU on the timed part.
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(rows[0]).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!redisUp)("prints Redis's time and the profile copies' reads for Redis state", () => {
+    const res = threads(["--stores", "redis", "--decisions", "500", "--in-flight", "16", "--profile-cache", "50"]);
+    expect(res.stderr).toBe("");
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/redis, 16 in flight: 500 decisions, \d+\/s/);
+    expect(res.stdout).toMatch(
+      /Redis: [\d.]+ µs per decision \(INFO commandstats\); profile copies \(at most 50\): \d+ reads served/,
+    );
   });
 
   it("names a bad argument", () => {

@@ -258,9 +258,65 @@ export function runStateConformance(
       it("returns a snapshot that later writes do not change (or, for a live-snapshot adapter, that they do)", async () => {
         await store.write([see("user:frank", "devices", "d1", T0)], T0);
         const snap = await store.read({ profiles: ["user:frank"], counters: [], claims: [] }, T0);
+        // read again: an adapter that keeps copies serves this one from its copy
+        const again = await store.read({ profiles: ["user:frank"], counters: [], claims: [] }, T0);
         await store.write([see("user:frank", "devices", "d2", T0 + 1)], T0 + 1);
-        const seen = Object.keys(snap.profiles.get("user:frank")?.sets.devices ?? {});
-        expect(seen).toEqual(options.liveSnapshots === undefined ? ["d1"] : ["d1", "d2"]);
+        for (const s of [snap, again]) {
+          const seen = Object.keys(s.profiles.get("user:frank")?.sets.devices ?? {});
+          expect(seen).toEqual(options.liveSnapshots === undefined ? ["d1"] : ["d1", "d2"]);
+        }
+        if (options.liveSnapshots === undefined) {
+          expect(again.profiles.get("user:frank")?.sets.devices?.d1).toEqual({ n: 1, first: T0, last: T0 });
+        }
+      });
+
+      it("reads every write of a profile when reads and writes of it interleave", async () => {
+        const read = async (now: number) =>
+          (await store.read({ profiles: ["user:ivy"], counters: [], claims: [] }, now)).profiles.get("user:ivy");
+        const set = (field: string, value: JsonValue): StateUpdate => ({
+          op: "set",
+          profile: "user:ivy",
+          field,
+          value,
+        });
+        expect(await read(T0)).toEqual({ sets: {}, values: {} });
+        await store.write([see("user:ivy", "devices", "d1", T0, 2), set("n", 1)], T0);
+        expect(await read(T0 + 1)).toEqual({
+          sets: { devices: { d1: { n: 1, first: T0, last: T0 } } },
+          values: { n: 1 },
+        });
+        expect(await read(T0 + 2)).toEqual({
+          sets: { devices: { d1: { n: 1, first: T0, last: T0 } } },
+          values: { n: 1 },
+        });
+        await store.write(
+          [see("user:ivy", "devices", "d1", T0 + 5, 2), see("user:ivy", "devices", "d1", T0 - 5, 2)],
+          T0,
+        );
+        await store.write(
+          [see("user:ivy", "devices", "d2", T0 + 6, 2), set("n", { at: T0 + 6, list: [1.5, "x"] })],
+          T0,
+        );
+        expect(await read(T0 + 6)).toEqual({
+          sets: { devices: { d1: { n: 3, first: T0 - 5, last: T0 + 5 }, d2: { n: 1, first: T0 + 6, last: T0 + 6 } } },
+          values: { n: { at: T0 + 6, list: [1.5, "x"] } },
+        });
+        // over the cap: the least recently seen value goes
+        await store.write([see("user:ivy", "devices", "d3", T0 + 7, 2)], T0 + 7);
+        expect(Object.keys((await read(T0 + 7))?.sets.devices ?? {}).sort()).toEqual(["d2", "d3"]);
+        // several writes at once (one coalesced call where an adapter coalesces), applied in call order
+        await Promise.all([
+          store.write([see("user:ivy", "devices", "d3", T0 + 8, 2), set("n", 2)], T0 + 8),
+          store.write([set("n", 3), see("user:ivy", "hours", "h1", T0 + 9, 5)], T0 + 9),
+          store.write([see("user:ivy", "hours", "h1", T0 + 10, 5), set("m", null)], T0 + 10),
+        ]);
+        expect(await read(T0 + 10)).toEqual({
+          sets: {
+            devices: { d2: { n: 1, first: T0 + 6, last: T0 + 6 }, d3: { n: 2, first: T0 + 7, last: T0 + 8 } },
+            hours: { h1: { n: 2, first: T0 + 9, last: T0 + 10 } },
+          },
+          values: { n: 3, m: null },
+        });
       });
     });
 

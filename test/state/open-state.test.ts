@@ -77,6 +77,15 @@ describe("openStateStore", () => {
     await fallback.close();
   });
 
+  it.skipIf(!redisUp)("takes the number of identity profile copies from the URL", async () => {
+    const store = await openStateStore(`${REDIS}?prefix=sbtest-open:&profile_cache_size=0`, dir);
+    expect(store instanceof RedisStateStore && store.profileCacheSize).toBe(0);
+    await store.close();
+    const fallback = await openStateStore(`${REDIS}?prefix=sbtest-open:`, dir);
+    expect(fallback instanceof RedisStateStore && fallback.profileCacheSize).toBe(10_000);
+    await fallback.close();
+  });
+
   it("fails at open, naming the masked URL, when Redis cannot be reached", async () => {
     const err = await errorOf(openStateStore("redis://admin:s3cret@127.0.0.1:1/0?timeout_ms=300", dir));
     expect(err.code).toBe("STATE_UNAVAILABLE");
@@ -98,6 +107,9 @@ describe("openStateStore", () => {
     const refresh = await errorOf(openStateStore("redis://:pw@127.0.0.1:6379?population_refresh_ms=-1", dir));
     expect(refresh.code).toBe("CONFIG_INVALID");
     expect(refresh.message).toContain("population_refresh_ms");
+    const copies = await errorOf(openStateStore("redis://:pw@127.0.0.1:6379?profile_cache_size=lots", dir));
+    expect(copies.code).toBe("CONFIG_INVALID");
+    expect(copies.message).toContain("profile_cache_size");
     const strict = await errorOf(openStateStore("sqlite:x.db?strict=maybe", dir));
     expect(strict.code).toBe("CONFIG_INVALID");
   });
