@@ -8,6 +8,8 @@
  * Run alone with `npx tsx bench/http.ts`; needs `wrk` on the PATH (Debian: `apt-get install wrk`).
  * `npx tsx bench/http.ts --stages` separates the costs: the server alone (memory state, audit off,
  * PEP enrichment), then SQLite audit, SQLite state and database enrichment added one at a time.
+ * The service runs the compiled code in dist/ (built first with `tsc`), as `signalbox serve` does;
+ * the TypeScript loader the benchmarks themselves run under is not part of what is measured.
  * Each server gets an unmeasured warm-up first (`SIGNALBOX_BENCH_HTTP_WARMUP_SECONDS`, default 2).
  * With `SIGNALBOX_BENCH_HTTP_CPU_PROF=<dir>` every server child writes a V8 CPU profile there
  * (`CPU.<date>.<time>.<pid>.0.<n>.cpuprofile`; the `.1.` files are the module loader's thread).
@@ -173,6 +175,17 @@ function runWrk(url: string, script: string, pid?: number): Measured {
   return { ...figures, cpuUs: ((cpuAfter - cpuBefore) * 1e6) / figures.requests };
 }
 
+/**
+ * Compiles src/ into dist/ (`tsc -p tsconfig.json`, what `npm install` runs), so the measured service
+ * is the code `signalbox serve` runs and never a stale build.
+ */
+function buildDist(): void {
+  const tsc = fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url));
+  const project = fileURLToPath(new URL("../tsconfig.json", import.meta.url));
+  const res = spawnSync(process.execPath, [tsc, "-p", project], { encoding: "utf8", timeout: 300_000 });
+  if (res.status !== 0) throw new Error(`building dist/ failed: ${res.error?.message ?? ""}${res.stdout}${res.stderr}`);
+}
+
 /** Starts this file as a child in server mode and resolves with the URL it prints. */
 function startChild(
   kind: "signalbox" | "echo",
@@ -238,6 +251,7 @@ function serviceRow(stage: Stage, figures: Measured, echo: Measured): BenchResul
 
 /** The echo baseline, then the service once per stage (by default only with the default stores). */
 export async function benchHttp(stages: readonly Stage[] = [FULL_STAGE]): Promise<BenchResult[]> {
+  buildDist();
   const dir = mkdtempSync(join(tmpdir(), "signalbox-bench-http-"));
   const script = join(dir, "authzen-login.lua");
   writeFileSync(script, WRK_SCRIPT);
@@ -290,8 +304,13 @@ async function serveChild(kind: string, dataDir: string, stage: Stage): Promise<
     process.once("SIGTERM", () => void app.close().then(() => process.exit(0)));
     return;
   }
-  const { loadConfig } = await import("../src/config/load-config.js");
-  const { startService } = await import("../src/runtime/start-service.js");
+  // The compiled service from dist/, as `signalbox serve` runs it (benchHttp builds it first).
+  const { loadConfig } = (await import(
+    new URL("../dist/config/load-config.js", import.meta.url).href
+  )) as typeof import("../src/config/load-config.js");
+  const { startService } = (await import(
+    new URL("../dist/runtime/start-service.js", import.meta.url).href
+  )) as typeof import("../src/runtime/start-service.js");
   const config = {
     ...loadConfig({ env: process.env }),
     port: 0,
