@@ -181,6 +181,7 @@ export class RedisStateStore implements StateStore {
     }
     // Profiles this node holds a copy of are checked by version inside the read script.
     const copies = this.copies;
+    copies.noteRead();
     const checks: ProfileCheckArgs[] = [];
     const held: (ProfileCopy | undefined)[] = [];
     for (const key of profiles) {
@@ -240,10 +241,10 @@ export class RedisStateStore implements StateStore {
       if (copy) {
         const answer = results[check++];
         if (answer === 0) {
-          copies.stats.hits++;
+          copies.hit();
           profile = copy.profile;
         } else {
-          copies.stats.stale++;
+          copies.miss();
           profile = this.keepCopy(key, answer as StoredHash);
         }
       } else if (population[i]) {

@@ -14,6 +14,7 @@ import type { JsonValue } from "../../src/model/request.js";
 import { Random } from "../../src/simulate/random.js";
 import type { StateQuery, StateUpdate } from "../../src/state/port.js";
 import { type RedisStateOptions, RedisStateStore } from "../../src/state/redis.js";
+import { CHECK_WINDOW } from "../../src/state/redis-profile-cache.js";
 import { readProfileHash } from "../../src/state/redis-profile-hash.js";
 import { FIELD_SEP } from "../../src/state/redis-scripts.js";
 import { RedisProcess, redisServerInstalled } from "../scaleout/redis-process.js";
@@ -199,6 +200,29 @@ describe.skipIf(!up)("redis profile copies", () => {
     await s.read(profiles("user:old"), T0);
     expect(s.copies.peek("user:old")?.profile.sets.devices).toEqual({ d1: { n: 2, first: T0, last: T0 + 1 } });
     expect(await admin.hget(key, "_v")).toBe(String(s.copies.peek("user:old")?.version));
+  });
+
+  it("sets its copies aside when another node writes between most of its reads, and reads stay exact", async () => {
+    const a = await node(`${RUN}:aside:`);
+    const b = await node(`${RUN}:aside:`);
+    await b.write([set("user:ab", "n", -1)], T0);
+    await a.read(profiles("user:ab"), T0);
+    expect(a.copies.peek("user:ab")).toBeDefined();
+    for (let i = 0; i < CHECK_WINDOW; i++) {
+      await b.write([set("user:ab", "n", i)], T0);
+      const snap = await a.read(profiles("user:ab"), T0);
+      expect(snap.profiles.get("user:ab")?.values.n).toBe(i);
+    }
+    expect(a.copies.stats.stale).toBe(CHECK_WINDOW);
+    expect(a.copies.stats.suspensions).toBe(1);
+    expect(a.copies.suspended).toBe(true);
+    expect(a.copies.size).toBe(0);
+    // Set aside, a read fetches the hash with HGETALL and keeps no copy; it still reads every write.
+    await b.write([set("user:ab", "n", "last")], T0);
+    const snap = await a.read(profiles("user:ab"), T0);
+    expect(snap.profiles.get("user:ab")?.values.n).toBe("last");
+    expect(a.copies.size).toBe(0);
+    expect(a.copies.stats.stale).toBe(CHECK_WINDOW);
   });
 
   it("keeps its copies across a reconnection, and still sees what another node wrote meanwhile", async () => {

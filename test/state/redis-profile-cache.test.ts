@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Profile } from "../../src/state/port.js";
-import { type CopyOp, ProfileCopies } from "../../src/state/redis-profile-cache.js";
+import { CHECK_WINDOW, type CopyOp, ProfileCopies, SUSPENDED_READS } from "../../src/state/redis-profile-cache.js";
 import { FIELD_SEP } from "../../src/state/redis-scripts.js";
 
 const T0 = 1_700_000_000_000;
@@ -132,5 +132,60 @@ describe("profile copies", () => {
     copies.keep("user:a", 5, alice());
     copies.afterFailedWrite([set("user:a", "x", 1)]);
     expect(copies.peek("user:a")).toBeUndefined();
+  });
+
+  describe("set aside when most checks miss", () => {
+    /** `misses` out of a whole window of checks found the copy out of date. */
+    const checks = (copies: ProfileCopies, misses: number) => {
+      for (let i = 0; i < CHECK_WINDOW; i++) {
+        if (i < misses) copies.miss();
+        else copies.hit();
+      }
+    };
+
+    it("drops every copy and stops keeping them when more than half of a window missed", () => {
+      const copies = new ProfileCopies(10);
+      copies.keep("user:a", 1, alice());
+      checks(copies, CHECK_WINDOW / 2 + 1);
+      expect(copies.suspended).toBe(true);
+      expect(copies.stats.suspensions).toBe(1);
+      expect(copies.size).toBe(0);
+      expect(copies.covers("user:a")).toBe(false);
+      copies.keep("user:b", 2, alice());
+      expect(copies.size).toBe(0);
+    });
+
+    it("keeps using copies when half or fewer missed", () => {
+      const copies = new ProfileCopies(10);
+      copies.keep("user:a", 1, alice());
+      checks(copies, CHECK_WINDOW / 2);
+      checks(copies, 0);
+      expect(copies.suspended).toBe(false);
+      expect(copies.stats.suspensions).toBe(0);
+      expect(copies.peek("user:a")?.version).toBe(1);
+      expect(copies.covers("user:a")).toBe(true);
+    });
+
+    it("judges each window on its own, so misses spread over two windows do not add up", () => {
+      const copies = new ProfileCopies(10);
+      for (let i = 0; i < CHECK_WINDOW; i++) {
+        if (i >= CHECK_WINDOW / 2) copies.miss();
+        else copies.hit();
+      }
+      for (let i = 0; i < CHECK_WINDOW / 2; i++) copies.miss();
+      expect(copies.suspended).toBe(false);
+    });
+
+    it("tries copies again after the suspended reads", () => {
+      const copies = new ProfileCopies(10);
+      checks(copies, CHECK_WINDOW);
+      for (let i = 0; i < SUSPENDED_READS - 1; i++) copies.noteRead();
+      expect(copies.covers("user:a")).toBe(false);
+      copies.noteRead();
+      expect(copies.suspended).toBe(false);
+      expect(copies.covers("user:a")).toBe(true);
+      copies.keep("user:a", 3, alice());
+      expect(copies.peek("user:a")?.version).toBe(3);
+    });
   });
 });
