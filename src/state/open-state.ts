@@ -36,6 +36,18 @@ function openSqlite(spec: string, dataDir: string): Promise<StateStore> {
   return SqliteStateStore.open({ file, strict: flag(params.get("strict"), spec) });
 }
 
+/** A whole-number query parameter of a state URL, at least `min`; undefined when absent. */
+function wholeNumberParam(url: URL, name: string, min: 0 | 1, unit: string, spec: string): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return undefined;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= min) return n;
+  throw new SignalboxError(
+    "CONFIG_INVALID",
+    `${name} '${raw}' in state URL '${maskUrl(spec)}' must be a whole number of ${unit}${min === 1 ? " above 0" : ", 0 or more"}`,
+  );
+}
+
 async function openRedis(spec: string): Promise<StateStore> {
   let parsed: URL;
   try {
@@ -44,30 +56,9 @@ async function openRedis(spec: string): Promise<StateStore> {
     throw new SignalboxError("CONFIG_INVALID", `state URL '${maskUrl(spec)}' is not a valid redis URL`);
   }
   const keyPrefix = parsed.searchParams.get("prefix") ?? undefined;
-  const timeout = parsed.searchParams.get("timeout_ms");
-  const commandTimeoutMs = timeout === null ? undefined : Number(timeout);
-  if (commandTimeoutMs !== undefined && !(Number.isInteger(commandTimeoutMs) && commandTimeoutMs > 0)) {
-    throw new SignalboxError(
-      "CONFIG_INVALID",
-      `timeout_ms '${timeout}' in state URL '${maskUrl(spec)}' must be a whole number of milliseconds above 0`,
-    );
-  }
-  const refresh = parsed.searchParams.get("population_refresh_ms");
-  const populationRefreshMs = refresh === null ? undefined : Number(refresh);
-  if (populationRefreshMs !== undefined && !(Number.isInteger(populationRefreshMs) && populationRefreshMs >= 0)) {
-    throw new SignalboxError(
-      "CONFIG_INVALID",
-      `population_refresh_ms '${refresh}' in state URL '${maskUrl(spec)}' must be a whole number of milliseconds, 0 or more`,
-    );
-  }
-  const cache = parsed.searchParams.get("profile_cache_size");
-  const profileCacheSize = cache === null ? undefined : Number(cache);
-  if (profileCacheSize !== undefined && !(Number.isInteger(profileCacheSize) && profileCacheSize >= 0)) {
-    throw new SignalboxError(
-      "CONFIG_INVALID",
-      `profile_cache_size '${cache}' in state URL '${maskUrl(spec)}' must be a whole number of profiles, 0 or more`,
-    );
-  }
+  const commandTimeoutMs = wholeNumberParam(parsed, "timeout_ms", 1, "milliseconds", spec);
+  const populationRefreshMs = wholeNumberParam(parsed, "population_refresh_ms", 0, "milliseconds", spec);
+  const profileCacheSize = wholeNumberParam(parsed, "profile_cache_size", 0, "profiles", spec);
   // ioredis reads query parameters as its own options; hand it only the connection part
   parsed.searchParams.delete("prefix");
   parsed.searchParams.delete("timeout_ms");
