@@ -27,7 +27,13 @@ const WINDOW = 10_000;
 const BUCKET = WINDOW / COUNTER_BUCKETS;
 
 /** A `see` update (cap 10 unless given); shared by the adapter-specific state tests. */
-export const see = (profile: string, field: string, value: string, at: number, cap = 10): StateUpdate => ({
+export const see = (
+  profile: string,
+  field: string,
+  value: string,
+  at: number,
+  cap = 10,
+): Extract<StateUpdate, { op: "see" }> => ({
   op: "see",
   profile,
   field,

@@ -4,16 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { Profile } from "../../src/state/port.js";
 import { CHECK_WINDOW, type CopyOp, ProfileCopies, SUSPENDED_READS } from "../../src/state/redis-profile-cache.js";
 import { FIELD_SEP } from "../../src/state/redis-scripts.js";
+import { see } from "./conformance.js";
 
 const T0 = 1_700_000_000_000;
-const see = (profile: string, field: string, value: string, at: number, cap = 10): CopyOp => ({
-  op: "see",
-  profile,
-  field,
-  value,
-  at,
-  cap,
-});
 const set = (profile: string, field: string, value: unknown): CopyOp => ({
   op: "set",
   profile,
