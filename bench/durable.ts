@@ -214,7 +214,7 @@ function redisVariant(
 }
 
 /** Microseconds Redis has spent in commands since its stats were reset (`INFO commandstats`; every client's). */
-async function redisCpuUs(admin: Redis): Promise<number> {
+export async function redisCpuUs(admin: Redis): Promise<number> {
   const info = await admin.info("commandstats");
   let total = 0;
   for (const m of info.matchAll(/usec=(\d+)/g)) total += Number(m[1]);

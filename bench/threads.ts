@@ -25,6 +25,7 @@ import { loadPolicy } from "../src/policy/load.js";
 import { openStateStore } from "../src/state/open-state.js";
 import type { StateStore } from "../src/state/port.js";
 import { RedisStateStore } from "../src/state/redis.js";
+import { redisCpuUs } from "./durable.js";
 import { Replay } from "./engine.js";
 import { simulatedTraffic } from "./requests.js";
 
@@ -54,14 +55,6 @@ function positive(name: string, text: string, least = 1): number {
     throw new Error(`--${name} must be a whole number${least === 1 ? " above 0" : ", 0 or more"}, got "${text}"`);
   }
   return n;
-}
-
-/** Microseconds Redis has spent in commands (`INFO commandstats`, every client's). */
-async function redisUs(admin: Redis): Promise<number> {
-  const info = await admin.info("commandstats");
-  let total = 0;
-  for (const m of info.matchAll(/usec=(\d+)/g)) total += Number(m[1]);
-  return total;
 }
 
 async function main(): Promise<void> {
@@ -108,7 +101,7 @@ async function main(): Promise<void> {
     const replay = new Replay(engine, traffic);
     process.stdout.write(`warming up on ${traffic.warmup.length} decisions…\n`);
     await replay.warmUp(inFlight);
-    const redisBefore = admin ? await redisUs(admin) : 0;
+    const redisBefore = admin ? await redisCpuUs(admin) : 0;
     const copiesBefore = redis ? { ...redis.copies.stats } : undefined;
     const before = threadCpu();
     const start = process.hrtime.bigint();
@@ -119,7 +112,7 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: inFlight }, worker));
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const after = threadCpu();
-    const redisSpent = admin ? (await redisUs(admin)) - redisBefore : 0;
+    const redisSpent = admin ? (await redisCpuUs(admin)) - redisBefore : 0;
     process.stdout.write(
       `${stores}, ${inFlight} in flight: ${decisions} decisions, ${Math.round(decisions / seconds)}/s, ` +
         `${((seconds * 1e6) / decisions).toFixed(1)} µs of wall time per decision\n`,
