@@ -6,7 +6,8 @@ import { parse as parseYaml } from "yaml";
 import { loadCheckpointSigner } from "../audit/checkpoint-key.js";
 import type { Problem } from "../errors/signalbox-error.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
-import { maskUrl } from "../state/open-state.js";
+import { maskUrl } from "../state/mask-url.js";
+import { redisTarget, SENTINEL_SCHEMES, splitStateUrl } from "../state/redis-target.js";
 import { parseApiKey, splitKeyList } from "./api-keys.js";
 import { Secret } from "./secret.js";
 import {
@@ -127,7 +128,7 @@ function maskList(raw: unknown): Parsed<string[]> {
   return ok(out);
 }
 
-const STATE_SCHEMES = ["memory", "sqlite", "redis", "rediss"];
+const STATE_SCHEMES = ["memory", "sqlite", "redis", "rediss", ...SENTINEL_SCHEMES];
 
 /** A state URL `openStateStore` understands; its parameters are checked here so the error names the flag. */
 function stateUrl(raw: unknown): Parsed<string> {
@@ -137,17 +138,27 @@ function stateUrl(raw: unknown): Parsed<string> {
   const shown = `"${maskUrl(url)}"`;
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? "";
   if (!STATE_SCHEMES.includes(scheme))
-    return bad(`${shown} is not a state URL; use memory:, sqlite:[FILE][?strict=true] or redis://host:port/db`);
+    return bad(
+      `${shown} is not a state URL; use memory:, sqlite:[FILE][?strict=true], redis://host:port/db or redis+sentinel://host:port[,host:port]/primary-name/db`,
+    );
   const params = new URLSearchParams(url.split("?", 2)[1] ?? "");
   if (scheme === "sqlite") {
     const strict = params.get("strict");
     if (strict !== null && !["", "true", "false", "1", "0"].includes(strict))
       return bad(`strict "${strict}" in ${shown} must be true or false`);
   }
-  if (scheme === "redis" || scheme === "rediss") {
+  if (scheme.startsWith("redis")) {
     const timeout = params.get("timeout_ms");
     if (timeout !== null && !/^[1-9]\d{0,6}$/.test(timeout))
       return bad(`timeout_ms "${timeout}" in ${shown} must be a whole number of milliseconds above 0`);
+  }
+  if ((SENTINEL_SCHEMES as readonly string[]).includes(scheme)) {
+    // The hosts, name and database of a Sentinel URL, checked here so the error names the flag.
+    try {
+      redisTarget(splitStateUrl(url).connection, maskUrl(url));
+    } catch (err) {
+      return bad((err as Error).message);
+    }
   }
   return ok(url);
 }

@@ -2,16 +2,21 @@
 
 import { isAbsolute, join } from "node:path";
 import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
+import { maskUrl } from "./mask-url.js";
 import { MemoryStateStore } from "./memory.js";
 import type { StateStore } from "./port.js";
 import { RedisStateStore } from "./redis.js";
+import { redisTarget, SENTINEL_SCHEMES, splitStateUrl } from "./redis-target.js";
 import { SqliteStateStore } from "./sqlite.js";
+
+export { maskUrl };
 
 /**
  * `memory:` keeps state in the process; `sqlite:` (or no URL) uses `<dataDir>/state.db`,
  * `sqlite:///abs/file.db` an absolute file and `sqlite:file.db` a file under `dataDir`, with
  * `?strict=true` for `synchronous=FULL`; `redis://[user:password@]host:port/db` (or `rediss://`)
- * shares state through Redis, with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
+ * shares state through Redis, and `redis+sentinel://host:port[,host:port…]/<primary name>/db` (or
+ * `rediss+sentinel://`) through the primary a set of Redis Sentinels names (`redis-target.ts`); both with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
  * (how old a node's copy of the population profiles may get; 0 reads them every time) and
  * `?profile_cache_size=10000` (how many identity profiles a node keeps a version-checked copy of; 0
  * none). A Redis store is connected before it is returned, so a wrong address fails at startup.
@@ -21,10 +26,12 @@ export async function openStateStore(url: string | undefined, dataDir: string): 
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(spec)?.[1]?.toLowerCase() ?? "";
   if (spec === "" || scheme === "sqlite") return openSqlite(spec, dataDir);
   if (scheme === "memory") return new MemoryStateStore();
-  if (scheme === "redis" || scheme === "rediss") return openRedis(spec);
+  if (scheme === "redis" || scheme === "rediss" || (SENTINEL_SCHEMES as readonly string[]).includes(scheme)) {
+    return openRedis(spec, scheme);
+  }
   throw new SignalboxError(
     "CONFIG_INVALID",
-    `state URL '${maskUrl(spec)}' is not supported: use memory:, sqlite:, sqlite:///path/state.db or redis://host:port/db`,
+    `state URL '${maskUrl(spec)}' is not supported: use memory:, sqlite:, sqlite:///path/state.db, redis://host:port/db or redis+sentinel://host:port[,host:port]/primary-name/db`,
   );
 }
 
@@ -37,8 +44,14 @@ function openSqlite(spec: string, dataDir: string): Promise<StateStore> {
 }
 
 /** A whole-number query parameter of a state URL, at least `min`; undefined when absent. */
-function wholeNumberParam(url: URL, name: string, min: 0 | 1, unit: string, spec: string): number | undefined {
-  const raw = url.searchParams.get(name);
+function wholeNumberParam(
+  params: URLSearchParams,
+  name: string,
+  min: 0 | 1,
+  unit: string,
+  spec: string,
+): number | undefined {
+  const raw = params.get(name);
   if (raw === null) return undefined;
   const n = Number(raw);
   if (Number.isInteger(n) && n >= min) return n;
@@ -48,24 +61,23 @@ function wholeNumberParam(url: URL, name: string, min: 0 | 1, unit: string, spec
   );
 }
 
-async function openRedis(spec: string): Promise<StateStore> {
-  let parsed: URL;
-  try {
-    parsed = new URL(spec);
-  } catch {
-    throw new SignalboxError("CONFIG_INVALID", `state URL '${maskUrl(spec)}' is not a valid redis URL`);
+async function openRedis(spec: string, scheme: string): Promise<StateStore> {
+  const { connection: url, params } = splitStateUrl(spec);
+  const keyPrefix = params.get("prefix") ?? undefined;
+  const commandTimeoutMs = wholeNumberParam(params, "timeout_ms", 1, "milliseconds", spec);
+  const populationRefreshMs = wholeNumberParam(params, "population_refresh_ms", 0, "milliseconds", spec);
+  const profileCacheSize = wholeNumberParam(params, "profile_cache_size", 0, "profiles", spec);
+  if (!(SENTINEL_SCHEMES as readonly string[]).includes(scheme)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new SignalboxError("CONFIG_INVALID", `state URL '${maskUrl(spec)}' is not a valid redis URL`);
+    }
   }
-  const keyPrefix = parsed.searchParams.get("prefix") ?? undefined;
-  const commandTimeoutMs = wholeNumberParam(parsed, "timeout_ms", 1, "milliseconds", spec);
-  const populationRefreshMs = wholeNumberParam(parsed, "population_refresh_ms", 0, "milliseconds", spec);
-  const profileCacheSize = wholeNumberParam(parsed, "profile_cache_size", 0, "profiles", spec);
-  // ioredis reads query parameters as its own options; hand it only the connection part
-  parsed.searchParams.delete("prefix");
-  parsed.searchParams.delete("timeout_ms");
-  parsed.searchParams.delete("population_refresh_ms");
-  parsed.searchParams.delete("profile_cache_size");
+  // A Sentinel URL's parts are checked here, so a mistake names the URL as the operator wrote it.
+  redisTarget(url, maskUrl(spec));
   const store = new RedisStateStore({
-    url: parsed.toString(),
+    url,
     keyPrefix,
     commandTimeoutMs,
     ...(populationRefreshMs !== undefined ? { populationRefreshMs } : {}),
@@ -91,14 +103,4 @@ function flag(value: string | null, spec: string): boolean {
   if (value === null || value === "false" || value === "0") return false;
   if (value === "true" || value === "1" || value === "") return true;
   throw new SignalboxError("CONFIG_INVALID", `strict '${value}' in state URL '${maskUrl(spec)}' must be true or false`);
-}
-
-/** A URL with its password (in the user info or a `password` parameter) replaced by `***`, safe to print. */
-export function maskUrl(url: string): string {
-  return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_, scheme: string, userinfo: string) => {
-      const colon = userinfo.indexOf(":");
-      return `${scheme}${colon === -1 ? "***" : `${userinfo.slice(0, colon)}:***`}@`;
-    })
-    .replace(/([?&](?:password|pass|pwd)=)[^&#]*/gi, "$1***");
 }

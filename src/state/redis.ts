@@ -6,9 +6,10 @@
  * node-local copies checked by version on every read (redis-profile-cache.ts, ADR 0018).
  */
 
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
 import type { JsonObject } from "../model/request.js";
+import { maskUrl } from "./mask-url.js";
 import {
   bucketOf,
   type ClaimRead,
@@ -28,10 +29,15 @@ import { type CopyOp, ProfileCopies, type ProfileCopy } from "./redis-profile-ca
 import { parseProfile, readProfileHash, type StoredHash } from "./redis-profile-hash.js";
 import { type ProfileCheckArgs, ReadBatcher, readArgs, readKeys, type ScriptRead } from "./redis-read-batch.js";
 import { INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
+import { redisTarget } from "./redis-target.js";
 import { WriteBatcher } from "./redis-write-batch.js";
 
 export interface RedisStateOptions {
-  /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
+  /**
+   * `redis://[user:password@]host:port/db` (or `rediss://` for TLS), or
+   * `redis+sentinel://host:port[,host:port…]/<primary name>/db` (or `rediss+sentinel://`) for the
+   * primary a set of Redis Sentinels names (see `redis-target.ts`).
+   */
   url: string;
   /** Prefix of every key, e.g. `sb:` (the default); lets several deployments share one Redis. */
   keyPrefix?: string;
@@ -84,6 +90,10 @@ export class RedisStateStore implements StateStore {
   readonly writes = new WriteBatcher((keys, ops, copyOps) => this.sendWrite(keys, ops, copyOps));
   private readonly coalesce: boolean;
   private scriptsLoaded = false;
+  /** The `run_id` of the Redis server this store last connected to. */
+  private serverRunId: string | undefined;
+  /** Reconnections that reached a different server than the one before (failover, restart). */
+  serverChanges = 0;
   private closed = false;
 
   constructor(options: RedisStateOptions) {
@@ -104,7 +114,8 @@ export class RedisStateStore implements StateStore {
     }
     this.copies = new ProfileCopies(cacheSize);
     this.coalesce = options.coalesce ?? true;
-    this.redis = new Redis(options.url, {
+    const target = redisTarget(options.url, maskUrl(options.url));
+    const common: RedisOptions = {
       lazyConnect: true,
       // Fail fast while disconnected: the engine routes a failed read to the segment's on_error path,
       // which beats queueing decisions behind a dead connection.
@@ -117,11 +128,32 @@ export class RedisStateStore implements StateStore {
       // Commands issued in one tick (a read's HGETALLs and script, and those of other decisions in
       // flight) leave in one socket write: the node's socket writes were its largest single cost.
       enableAutoPipelining: true,
-    });
+      // A primary demoted by a failover answers writes with READONLY: reconnect, which through
+      // Sentinel (or an endpoint that follows the primary) reaches the new one. The failed call is
+      // not resent; its decision has taken its on_error path already.
+      reconnectOnError: (err) => err.message.startsWith("READONLY"),
+    };
+    this.redis =
+      target.kind === "server"
+        ? new Redis(target.url, common)
+        : new Redis({
+            ...common,
+            sentinels: target.sentinels.map((a) => ({ host: a.host, port: a.port })),
+            name: target.name,
+            db: target.db,
+            ...(target.username !== undefined ? { username: target.username } : {}),
+            ...(target.password !== undefined ? { password: target.password } : {}),
+            ...(target.sentinelUsername !== undefined ? { sentinelUsername: target.sentinelUsername } : {}),
+            ...(target.sentinelPassword !== undefined ? { sentinelPassword: target.sentinelPassword } : {}),
+            ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+            sentinelCommandTimeout: this.timeoutMs,
+            // Hear of a failover from the sentinels at once, rather than at the next failed call.
+            failoverDetector: true,
+          });
     // Errors surface through the rejected calls; without a listener ioredis would log every retry.
     this.redis.on("error", () => {});
-    // The profile copies outlive a reconnection: every read checks a copy's version, and a write
-    // whose reply was lost with the connection failed and dropped the copies it touched.
+    // The profile copies outlive a reconnection to the same server (`noteServer`): every read checks
+    // a copy's version, and a write whose reply was lost with the connection dropped the copies it touched.
     this.redis.on("ready", () => {
       this.scriptsLoaded = false;
     });
@@ -156,11 +188,13 @@ export class RedisStateStore implements StateStore {
     if (!this.scriptsLoaded) {
       // Checked on each (re)connection, with the scripts: a Cluster node would refuse every call.
       // A server that refuses INFO (some managed services rename it) is taken as not clustered.
-      const [info, ...loaded] = await this.exec([
+      const [info, server, ...loaded] = await this.exec([
         ["info", "cluster"],
+        ["info", "server"],
         ...SCRIPTS.map((s) => ["script", "LOAD", s.source]),
       ]);
       check(loaded);
+      this.noteServer(server);
       if (info !== undefined && !info[0] && /^cluster_enabled:1\s*$/m.test(String(info[1]))) {
         throw new SignalboxError(
           "CONFIG_INVALID",
@@ -476,6 +510,23 @@ export class RedisStateStore implements StateStore {
   }
 
   /** True when calls can go straight to Redis: connected, scripts loaded, store open. */
+  /**
+   * The copies outlive a reconnection to the same server: every read checks a copy's version. A
+   * different server behind the connection (a failover through Sentinel or behind one endpoint, or
+   * a restart: its `run_id` differs) may hold older hashes and a clock behind this one's, so a
+   * version could come round again there: the copies are dropped instead.
+   */
+  private noteServer(reply: [Error | null, unknown] | undefined): void {
+    const runId = reply && !reply[0] ? /^run_id:(\w+)\s*$/m.exec(String(reply[1]))?.[1] : undefined;
+    if (runId === undefined) return;
+    if (this.serverRunId !== undefined && runId !== this.serverRunId) {
+      this.copies.clear();
+      this.population.clear();
+      this.serverChanges += 1;
+    }
+    this.serverRunId = runId;
+  }
+
   private isReady(): boolean {
     return !this.closed && this.scriptsLoaded && this.redis.status === "ready";
   }

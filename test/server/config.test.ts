@@ -366,6 +366,19 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
     expect(JSON.stringify(timeout.problems)).not.toContain("hunter22");
   });
 
+  it("takes a Redis Sentinel state URL and names what is wrong with a bad one", () => {
+    const good = "redis+sentinel://:hunter22@s1:26379,s2/primary/1?prefix=sb:&timeout_ms=200";
+    expect(loadConfig({ flags: { state: good } }).state).toBe(good);
+    const noName = configError(() =>
+      loadConfig({ env: { SIGNALBOX_STATE: "redis+sentinel://:hunter22@s1:26379?prefix=sb:" } }),
+    );
+    expect(noName.problems.map((p) => p.message)).toEqual([
+      "SIGNALBOX_STATE: state URL 'redis+sentinel://:***@s1:26379?prefix=sb:' names no primary: give its Sentinel name after the hosts (…:26379/mymaster)",
+    ]);
+    const timeout = configError(() => loadConfig({ flags: { state: "rediss+sentinel://s1/primary?timeout_ms=0" } }));
+    expect(timeout.message).toMatch(/^--state: timeout_ms "0" in /);
+  });
+
   it("rejects a short or doubly-given mask key without echoing it", () => {
     const short = configError(() => loadConfig({ env: { SIGNALBOX_AUDIT_MASK_KEY: "short-key" } }));
     expect(short.problems.map((p) => p.message)).toEqual([

@@ -12,6 +12,7 @@ import type { StateUpdate } from "../../src/state/port.js";
 import { type RedisStateOptions, RedisStateStore } from "../../src/state/redis.js";
 import { redisAnswers } from "../support/redis-probe.js";
 import { runStateConformance } from "./conformance.js";
+import { LIVE_COPIES } from "./redis-live-copies.js";
 import { AlternatingRedisPair } from "./redis-pair.js";
 
 const URL = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
@@ -52,10 +53,6 @@ const makeStoreWith = (options: Partial<RedisStateOptions>) => async () => {
 };
 const makeStore = makeStoreWith({});
 const pairs: AlternatingRedisPair[] = [];
-
-/** Why the Redis adapter, with its profile copies on, hands out live profiles (ADR 0018). */
-const LIVE_COPIES =
-  "with profile copies on, the Redis adapter hands out its node-local copy of an identity profile and applies this node's later writes to it in place, like the memory adapter: copying the sets each write touches, to keep snapshots isolated, cost more node CPU than the profile parse the copy saves, and no detector depends on the difference";
 
 describe.skipIf(!up)("redis", () => {
   runStateConformance("redis", makeStore, cleanup, { approximateDistinct: true, liveSnapshots: LIVE_COPIES });

@@ -17,7 +17,10 @@ export function registerServeCommand(program: Command, io: CliIO): void {
     .option("--data-dir <dir>", "data directory [env SIGNALBOX_DATA_DIR] (default ./signalbox-data)")
     .option("--policy <file>", "policy file [env SIGNALBOX_POLICY] (default: the shipped policy)")
     .option("--config <file>", "configuration file (YAML or JSON)")
-    .option("--state <url>", "state store: sqlite:[FILE], memory:, redis://host:port/db [env SIGNALBOX_STATE]")
+    .option(
+      "--state <url>",
+      "state store: sqlite:[FILE], memory:, redis://host:port/db, redis+sentinel://host:port[,…]/primary/db [env SIGNALBOX_STATE]",
+    )
     .option("--audit <url>", "audit store: sqlite:[FILE], postgresql://…, off [env SIGNALBOX_AUDIT]")
     .option(
       "--api-key <key>",
