@@ -509,7 +509,6 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  /** True when calls can go straight to Redis: connected, scripts loaded, store open. */
   /**
    * The copies outlive a reconnection to the same server: every read checks a copy's version. A
    * different server behind the connection (a failover through Sentinel or behind one endpoint, or
@@ -527,6 +526,7 @@ export class RedisStateStore implements StateStore {
     this.serverRunId = runId;
   }
 
+  /** True when calls can go straight to Redis: connected, scripts loaded, store open. */
   private isReady(): boolean {
     return !this.closed && this.scriptsLoaded && this.redis.status === "ready";
   }
