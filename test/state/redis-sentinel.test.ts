@@ -6,9 +6,8 @@
  * before is still there, new writes land on the new primary, and no call waits past its timeout.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -17,12 +16,11 @@ import { isSignalboxError } from "../../src/errors/signalbox-error.js";
 import { openStateStore } from "../../src/state/open-state.js";
 import type { StateQuery } from "../../src/state/port.js";
 import type { RedisStateStore } from "../../src/state/redis.js";
-import { freePort, RedisProcess, redisServerInstalled } from "../scaleout/redis-process.js";
-import { redisAnswers } from "../support/redis-probe.js";
+import { redisServerInstalled } from "../scaleout/redis-process.js";
+import { RedisSentinelSet, until } from "../scaleout/redis-sentinel-set.js";
 import { runStateConformance, see } from "./conformance.js";
 import { LIVE_COPIES } from "./redis-live-copies.js";
 
-const PRIMARY_NAME = "sbprimary";
 const RUN = `sbsentinel-${randomUUID().slice(0, 8)}`;
 const T0 = 1_700_000_000_000;
 
@@ -32,98 +30,20 @@ if (!installed) {
   console.warn("\n*** SKIPPING the Redis Sentinel tests: no redis-server binary to start ***\n");
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A sentinel watching `primaryPort` under `PRIMARY_NAME`, quick to call a failover. */
-class SentinelProcess {
-  private constructor(
-    readonly port: number,
-    private readonly child: ChildProcess,
-  ) {}
-
-  static async start(dir: string, primaryPort: number): Promise<SentinelProcess> {
-    const port = await freePort();
-    const conf = join(dir, "sentinel.conf");
-    writeFileSync(
-      conf,
-      [
-        `port ${port}`,
-        "bind 127.0.0.1",
-        `dir ${dir}`,
-        `sentinel monitor ${PRIMARY_NAME} 127.0.0.1 ${primaryPort} 1`,
-        `sentinel down-after-milliseconds ${PRIMARY_NAME} 1000`,
-        `sentinel failover-timeout ${PRIMARY_NAME} 5000`,
-        "",
-      ].join("\n"),
-    );
-    const child = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
-    const sentinel = new SentinelProcess(port, child);
-    await until("the sentinel to answer", async () =>
-      (await redisAnswers(`redis://127.0.0.1:${port}`)) ? true : undefined,
-    );
-    return sentinel;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.kill("SIGTERM");
-    await gone;
-  }
-}
-
 describe.skipIf(!installed)("redis state through Redis Sentinel", () => {
   let dir: string;
-  let primary: RedisProcess;
-  let replica: RedisProcess;
-  let sentinel: SentinelProcess;
-  let admin: Redis;
+  let set: RedisSentinelSet;
   let stores = 0;
 
-  const sentinelUrl = (params: string) =>
-    `redis+sentinel://127.0.0.1:${sentinel.port}/${PRIMARY_NAME}/0?prefix=${RUN}:${++stores}:&${params}`;
+  const sentinelUrl = (params: string) => set.url(`prefix=${RUN}:${++stores}:&${params}`);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "signalbox-redis-sentinel-"));
-    // Each server keeps its files (a replica writes the RDB of its first sync) in the test's directory.
-    mkdirSync(join(dir, "primary"));
-    mkdirSync(join(dir, "replica"));
-    primary = await RedisProcess.start(["--dir", join(dir, "primary")]);
-    replica = await RedisProcess.start([
-      "--dir",
-      join(dir, "replica"),
-      "--replicaof",
-      "127.0.0.1",
-      String(primary.port),
-    ]);
-    const probe = new Redis(primary.port, "127.0.0.1", { lazyConnect: true });
-    await probe.connect();
-    // The sentinel learns of the replica from the primary's INFO, so the replica attaches first.
-    await until("the replica to attach", async () =>
-      /connected_slaves:1/.test(await probe.info("replication")) ? true : undefined,
-    );
-    probe.disconnect();
-    sentinel = await SentinelProcess.start(dir, primary.port);
-    admin = new Redis(sentinel.port, "127.0.0.1");
-    await until("the sentinel to know the replica", async () => {
-      const replicas = (await admin.call("SENTINEL", "REPLICAS", PRIMARY_NAME)) as string[][];
-      return replicas.some((r) => r.includes(String(replica.port))) ? true : undefined;
-    });
+    set = await RedisSentinelSet.start(dir);
   }, 60_000);
 
   afterAll(async () => {
-    admin?.disconnect();
-    await sentinel?.stop();
-    await replica?.stop();
-    await primary?.stop();
+    await set?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -142,7 +62,7 @@ describe.skipIf(!installed)("redis state through Redis Sentinel", () => {
       expect(Object.keys((await store.read(query, T0)).profiles.get("user:carol")?.sets.devices ?? {})).toEqual(["d1"]);
       // The replica has the write before the failover starts (replication is asynchronous).
       const onReplica = (await openStateStore(
-        `redis://127.0.0.1:${replica.port}/0?prefix=${RUN}:${stores}:&profile_cache_size=0`,
+        `redis://127.0.0.1:${set.replica.port}/0?prefix=${RUN}:${stores}:&profile_cache_size=0`,
         dir,
       )) as RedisStateStore;
       await until("the replica to have the write", async () => {
@@ -151,20 +71,12 @@ describe.skipIf(!installed)("redis state through Redis Sentinel", () => {
       });
       await onReplica.close();
 
-      await admin.call("SENTINEL", "FAILOVER", PRIMARY_NAME);
-      await until(
-        "the sentinel to name the replica as primary",
-        async () => {
-          const [, port] = (await admin.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", PRIMARY_NAME)) as string[];
-          return port === String(replica.port) ? true : undefined;
-        },
-        30_000,
-      );
+      await set.failover();
 
       // Calls during the switch may fail, each within its timeout, until the store reaches the new
       // primary. (A write that reaches the old primary after the promotion and before its demotion
       // is lost with it: Redis replication is asynchronous. docs/deploy.md says so.)
-      const onNew = new Redis(replica.port, "127.0.0.1");
+      const onNew = new Redis(set.replica.port, "127.0.0.1");
       const failures: { code: string; ms: number }[] = [];
       await until(
         "the store to reach the new primary",
@@ -193,7 +105,7 @@ describe.skipIf(!installed)("redis state through Redis Sentinel", () => {
       const learned = (await store.read(query, T0 + 2)).profiles.get("user:carol");
       expect(Object.keys(learned?.sets.devices ?? {})).toEqual(expect.arrayContaining(["d1", "d3"]));
       const direct = (await openStateStore(
-        `redis://127.0.0.1:${replica.port}/0?prefix=${RUN}:${stores}:&profile_cache_size=0`,
+        `redis://127.0.0.1:${set.replica.port}/0?prefix=${RUN}:${stores}:&profile_cache_size=0`,
         dir,
       )) as RedisStateStore;
       const stored = (await direct.read(query, T0 + 2)).profiles.get("user:carol");
@@ -207,10 +119,11 @@ describe.skipIf(!installed)("redis state through Redis Sentinel", () => {
   }, 90_000);
 
   it("fails to start with STATE_UNAVAILABLE when the sentinels do not know the primary's name", async () => {
-    const err = await openStateStore(`redis+sentinel://127.0.0.1:${sentinel.port}/nosuch/0?timeout_ms=300`, dir).catch(
-      (e: unknown) => e,
-    );
+    const err = await openStateStore(
+      `redis+sentinel://127.0.0.1:${set.sentinelPort}/nosuch/0?timeout_ms=300`,
+      dir,
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "STATE_UNAVAILABLE" });
-    expect(String((err as Error).message)).toContain(`redis+sentinel://127.0.0.1:${sentinel.port}/nosuch/0`);
+    expect(String((err as Error).message)).toContain(`redis+sentinel://127.0.0.1:${set.sentinelPort}/nosuch/0`);
   });
 });
