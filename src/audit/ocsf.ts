@@ -1,13 +1,14 @@
 /**
- * OCSF export: a decision record becomes one API Activity (6003) event with the Security Control
- * profile, plus one Detection Finding (2004) per finding.
+ * OCSF export of decisions: a decision record becomes one API Activity (6003) event with the
+ * Security Control profile, plus one Detection Finding (2004) per finding. Outcomes are mapped in
+ * `ocsf-outcome.ts`; `ocsf-export.ts` picks the mapping for any record.
  */
 
 import type { RiskBand } from "../model/band.js";
 import type { ControlPath } from "../model/control-path.js";
 import type { Severity } from "../model/finding.js";
 import type { JsonObject, JsonValue } from "../model/request.js";
-import type { AuditRecordV1, DecisionAuditRecord } from "./record.js";
+import type { DecisionAuditRecord } from "./record.js";
 
 /** The OCSF schema version the events follow. */
 export const OCSF_VERSION = "1.8.0";
@@ -85,7 +86,8 @@ function activityOf(action: string): { activity_id: number; activity_name: strin
   return { activity_id: 99, activity_name: "Other" };
 }
 
-function metadata(record: DecisionAuditRecord, uid: string, profiles: readonly string[]): JsonObject {
+/** The event's `metadata`: the product, the applied profiles, its own uid and the decision it belongs to. */
+export function metadata(record: DecisionAuditRecord, uid: string, profiles: readonly string[]): JsonObject {
   return {
     version: OCSF_VERSION,
     product: { name: "Signalbox", vendor_name: "Signalbox", version: record.engine_version },
@@ -96,7 +98,8 @@ function metadata(record: DecisionAuditRecord, uid: string, profiles: readonly s
   };
 }
 
-function field(obj: JsonValue | undefined, key: string): JsonValue | undefined {
+/** A member of a JSON object, or undefined for anything else. */
+export function field(obj: JsonValue | undefined, key: string): JsonValue | undefined {
   return obj !== null && typeof obj === "object" && !Array.isArray(obj) ? obj[key] : undefined;
 }
 
@@ -203,10 +206,4 @@ export function detectionFindingEvents(record: DecisionAuditRecord): OcsfEvent[]
       },
     };
   });
-}
-
-/** Every OCSF event for a record: decisions only (outcomes and checkpoints stay in the native trail). */
-export function ocsfEventsOf(record: AuditRecordV1): OcsfEvent[] {
-  if (record.kind !== "decision") return [];
-  return [apiActivityEvent(record), ...detectionFindingEvents(record)];
 }

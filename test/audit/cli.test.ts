@@ -11,7 +11,7 @@ import { ChainedAuditTrail } from "../../src/audit/chained-trail.js";
 import { openAuditTrail, redactUrl } from "../../src/audit/open-audit.js";
 import { AUDIT_OFF } from "../../src/audit/port.js";
 import { registerAuditCommands } from "../../src/cli/commands/audit.js";
-import { decisionId, makeEntry } from "./fixtures.js";
+import { decisionId, makeEntry, T0 } from "./fixtures.js";
 
 let dir: string;
 
@@ -126,6 +126,33 @@ describe("signalbox audit", () => {
     expect(res.err.join("")).toContain("exported 5 records as 10 ocsf lines");
     const jsonl = await cli("audit", "export", "--data-dir", dir, "--format", "jsonl", "--subject", "user:u1");
     expect(jsonl.out.map((l) => JSON.parse(l).decision_id)).toEqual([decisionId(1), decisionId(4)]);
+  });
+
+  it("exports outcomes as OCSF events mapped against their decisions", async () => {
+    const trail = await openAuditTrail(undefined, dir);
+    await trail.recordDecision(makeEntry({ n: 1, path: "step_up" }));
+    await trail.recordDecision(makeEntry({ n: 2, path: "hold" }));
+    await trail.recordDecision(makeEntry({ n: 3, path: "deny" }));
+    await trail.recordOutcome({ decisionId: decisionId(1), outcome: "step_up_passed", wallTime: T0 + 10_000 });
+    await trail.recordOutcome({ decisionId: decisionId(2), outcome: "rejected", wallTime: T0 + 11_000 });
+    await trail.recordOutcome({ decisionId: decisionId(3), outcome: "false_positive", wallTime: T0 + 12_000 });
+    // An outcome whose decision is not in this trail has nothing to be mapped against.
+    await trail.recordOutcome({ decisionId: decisionId(9), outcome: "approved", wallTime: T0 + 13_000 });
+    await trail.close();
+
+    const res = await cli("audit", "export", "--data-dir", dir, "--format", "ocsf", "--kind", "outcome");
+    expect(res.code).toBe(0);
+    const events = res.out.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      events.map((e) => [e.class_uid, e.activity_id, (e.metadata as { correlation_uid: string }).correlation_uid]),
+    ).toEqual([
+      [3002, 1, decisionId(1)],
+      [6003, 2, decisionId(2)],
+      [2004, 3, decisionId(3)],
+    ]);
+    expect(events[1]).toMatchObject({ disposition_id: 25, disposition: "Rejected" });
+    expect(res.err.join("\n")).toContain("exported 4 records as 3 ocsf lines");
+    expect(res.err.join("\n")).toContain("1 outcomes had no decision left in the trail");
   });
 
   it("prune deletes old records and the rest still verifies", async () => {

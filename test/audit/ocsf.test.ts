@@ -2,9 +2,16 @@
 
 import { describe, expect, it } from "vitest";
 import { chainRecord, EMPTY_HEAD } from "../../src/audit/chain.js";
-import { apiActivityEvent, detectionFindingEvents, ocsfEventsOf, securityControlOf } from "../../src/audit/ocsf.js";
-import { type DecisionAuditRecord, decisionRecord, outcomeRecord } from "../../src/audit/record.js";
+import { apiActivityEvent, detectionFindingEvents, securityControlOf } from "../../src/audit/ocsf.js";
+import { ocsfEventsOf } from "../../src/audit/ocsf-export.js";
+import {
+  type DecisionAuditRecord,
+  decisionRecord,
+  type OutcomeAuditRecord,
+  outcomeRecord,
+} from "../../src/audit/record.js";
 import { CONTROL_PATHS, type ControlPath } from "../../src/model/control-path.js";
+import type { Outcome } from "../../src/model/outcome.js";
 import type { JsonObject } from "../../src/model/request.js";
 import { makeEntry, T0 } from "./fixtures.js";
 
@@ -97,9 +104,114 @@ describe("OCSF Detection Finding 2004", () => {
     expect(obj(e.unmapped).evidence).toEqual({ device: "d-3", seen_devices: 2 });
   });
 
-  it("exports decisions only", () => {
+  it("exports a decision, and nothing for an outcome whose decision is gone", () => {
     expect(ocsfEventsOf(record("allow"))).toHaveLength(2);
-    const outcome = chainRecord(outcomeRecord({ decisionId: "d", outcome: "approved", wallTime: T0 }), "w", EMPTY_HEAD);
-    expect(ocsfEventsOf(outcome)).toEqual([]);
+    expect(ocsfEventsOf(outcomeOf("approved", record("hold")), undefined)).toEqual([]);
+  });
+});
+
+function outcomeOf(outcome: Outcome, decision: DecisionAuditRecord): OutcomeAuditRecord {
+  const r = chainRecord(
+    outcomeRecord({ decisionId: decision.decision_id ?? "", outcome, wallTime: T0 + 60_000 }),
+    "w",
+    { seq: decision.seq, hash: decision.hash },
+  );
+  if (r.kind !== "outcome") throw new Error("expected an outcome");
+  return r;
+}
+
+/** What every outcome event carries: the decision it answers, and its own place in the trail. */
+function expectOutcomeLinks(e: JsonObject, outcome: OutcomeAuditRecord): void {
+  const meta = obj(e.metadata);
+  expect(meta.correlation_uid).toBe(outcome.decision_id);
+  expect(meta.uid).toBe(`w/${outcome.seq}`);
+  expect(e.time).toBe(T0 + 60_000);
+  expect(obj(e.unmapped).outcome).toBe(outcome.outcome);
+}
+
+describe("OCSF events of outcomes", () => {
+  it("maps a person's step-up result to Authentication 3002 with MFA, Success or Failure", () => {
+    const decision = record("step_up", 4);
+    for (const [outcome, status, statusName] of [
+      ["step_up_passed", 1, "Success"],
+      ["step_up_failed", 2, "Failure"],
+    ] as const) {
+      const o = outcomeOf(outcome, decision);
+      const [e, ...more] = ocsfEventsOf(o, decision) as [JsonObject];
+      expect(more).toEqual([]);
+      expectBaseEvent(e, 3002, 3);
+      expectOutcomeLinks(e, o);
+      expect(e).toMatchObject({ activity_id: 1, activity_name: "Logon", type_uid: 300201, status_id: status });
+      expect(e.status).toBe(statusName);
+      expect(e.is_mfa).toBe(true);
+      // Authentication requires `user`, with at least one of account, name or uid.
+      expect(obj(e.user)).toMatchObject({ uid: "u1", type: "user" });
+      expect(obj(e.src_endpoint).ip).toBe("203.0.113.4");
+    }
+  });
+
+  it("marks a machine's step-up (a token re-issuance, no AuthZEN step-up obligation) as not MFA", () => {
+    const decision = { ...record("step_up", 4), obligations: [] };
+    const [e] = ocsfEventsOf(outcomeOf("step_up_passed", decision), decision) as [JsonObject];
+    expect(e.is_mfa).toBe(false);
+  });
+
+  it("maps a hold's approval to API Activity 6003, Approved or Rejected", () => {
+    const decision = record("hold", 5);
+    for (const [outcome, action, disposition, name] of [
+      ["approved", 1, 8, "Approved"],
+      ["rejected", 2, 25, "Rejected"],
+    ] as const) {
+      const o = outcomeOf(outcome, decision);
+      const [e, ...more] = ocsfEventsOf(o, decision) as [JsonObject];
+      expect(more).toEqual([]);
+      expectBaseEvent(e, 6003, 6);
+      expectOutcomeLinks(e, o);
+      expect(e).toMatchObject({ action_id: action, disposition_id: disposition, disposition: name });
+      expect(obj(e.api).operation).toBe("access.approval");
+      expect(obj(e.metadata).profiles).toEqual(["security_control"]);
+      // API Activity's required actor and src_endpoint come from the decision's request.
+      expect(obj(obj(e.actor).user).uid).toBe("u2");
+      expect(obj(e.src_endpoint).ip).toBe("203.0.113.5");
+    }
+  });
+
+  it("closes each finding of a false positive as Resolved", () => {
+    const decision = record("deny", 6);
+    const o = outcomeOf("false_positive", decision);
+    const events = ocsfEventsOf(o, decision) as JsonObject[];
+    expect(events).toHaveLength(decision.findings.length);
+    const e = events[0] as JsonObject;
+    expectBaseEvent(e, 2004, 2);
+    expectOutcomeLinks(e, o);
+    expect(e).toMatchObject({
+      activity_id: 3,
+      activity_name: "Close",
+      status_id: 4,
+      status: "Resolved",
+      is_alert: false,
+    });
+    // The same finding as when the decision created it.
+    expect(obj(e.finding_info).uid).toBe(`${decision.decision_id}/0`);
+    expect(obj(e.unmapped).verdict).toBe("false_positive");
+  });
+
+  it("raises each finding of a confirmed compromise as a critical alert, or one of its own when none flagged it", () => {
+    const flagged = record("deny", 7);
+    const [e] = ocsfEventsOf(outcomeOf("confirmed_compromise", flagged), flagged) as [JsonObject];
+    expectBaseEvent(e, 2004, 2);
+    expect(e).toMatchObject({ activity_id: 2, activity_name: "Update", severity_id: 5, is_alert: true, status_id: 2 });
+    expect(obj(e.finding_info).uid).toBe(`${flagged.decision_id}/0`);
+    expect(obj(e.unmapped).verdict).toBe("true_positive");
+
+    const missed = { ...record("allow", 8), findings: [] };
+    const o = outcomeOf("confirmed_compromise", missed);
+    const [own, ...more] = ocsfEventsOf(o, missed) as [JsonObject];
+    expect(more).toEqual([]);
+    expectBaseEvent(own, 2004, 2);
+    expectOutcomeLinks(own, o);
+    expect(own).toMatchObject({ activity_id: 2, severity_id: 5, is_alert: true });
+    expect(obj(own.finding_info).types).toEqual(["confirmed_compromise"]);
+    expect(String(own.message)).toContain("through a decision no finding flagged");
   });
 });

@@ -5,8 +5,9 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import type { ChainedAuditTrail } from "../../audit/chained-trail.js";
 import { loadCheckpointPublicKey } from "../../audit/checkpoint-key.js";
-import { ocsfEventsOf } from "../../audit/ocsf.js";
+import { ocsfEventsOf } from "../../audit/ocsf-export.js";
 import { openAuditStore } from "../../audit/open-audit.js";
+import type { DecisionAuditRecord } from "../../audit/record.js";
 import type { AuditFilter } from "../../audit/store.js";
 import { verifyChain } from "../../audit/verify-chain.js";
 import { SignalboxError } from "../../errors/signalbox-error.js";
@@ -31,6 +32,8 @@ interface FilterFlags extends StoreFlags {
 }
 
 const PROGRESS_EVERY = 10_000;
+/** Decisions an OCSF export keeps at hand for the outcomes that follow them. */
+const DECISIONS_AT_HAND = 10_000;
 
 function storeOptions(cmd: Command): Command {
   return cmd
@@ -155,12 +158,35 @@ async function exportTrail(flags: FilterFlags & { format: string; out?: string }
   };
   let records = 0;
   let events = 0;
+  let orphans = 0;
+  // An outcome's OCSF events need the decision it answers: recent decisions are kept at hand, as
+  // outcomes follow their decisions closely; others are looked up in the trail.
+  const decisions = new Map<string, DecisionAuditRecord | undefined>();
+  const decisionOf = async (id: string): Promise<DecisionAuditRecord | undefined> => {
+    if (decisions.has(id)) return decisions.get(id);
+    const found = (await store.query({ decisionId: id, kind: "decision" }, undefined, 10)).records.filter(
+      (r): r is DecisionAuditRecord => r.kind === "decision",
+    );
+    const decision = found.find((r) => !r.shadow) ?? found[0];
+    remember(id, decision);
+    return decision;
+  };
+  const remember = (id: string, decision: DecisionAuditRecord | undefined): void => {
+    if (decisions.size >= DECISIONS_AT_HAND) decisions.delete(decisions.keys().next().value as string);
+    decisions.set(id, decision);
+  };
   try {
     let cursor: string | undefined;
     do {
       const page = await store.query(filter, cursor, 1000);
       for (const record of page.records) {
-        const lines = flags.format === "ocsf" ? ocsfEventsOf(record) : [record];
+        if (record.kind === "decision" && !record.shadow && record.decision_id) remember(record.decision_id, record);
+        let decision: DecisionAuditRecord | undefined;
+        if (flags.format === "ocsf" && record.kind === "outcome") {
+          decision = await decisionOf(record.decision_id ?? "");
+          if (!decision) orphans++;
+        }
+        const lines = flags.format === "ocsf" ? ocsfEventsOf(record, decision) : [record];
         for (const line of lines) write(JSON.stringify(line));
         events += lines.length;
         records++;
@@ -169,6 +195,7 @@ async function exportTrail(flags: FilterFlags & { format: string; out?: string }
       cursor = page.next;
     } while (cursor);
     io.err(`exported ${records} records as ${events} ${flags.format} lines${flags.out ? ` to ${flags.out}` : ""}`);
+    if (orphans > 0) io.err(`${orphans} outcomes had no decision left in the trail (cut by retention): no OCSF event`);
     return 0;
   } finally {
     if (fd !== undefined) closeSync(fd);
