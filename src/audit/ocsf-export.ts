@@ -1,7 +1,11 @@
-/** The OCSF events of any audit record: decisions (`ocsf.ts`), outcomes (`ocsf-outcome.ts`); checkpoints stay in the native trail. */
+/**
+ * The OCSF events of any audit record: decisions (`ocsf.ts`, and `ocsf-session.ts` for a limited
+ * session or narrowed scope), outcomes (`ocsf-outcome.ts`); checkpoints stay in the native trail.
+ */
 
 import { apiActivityEvent, detectionFindingEvents, type OcsfEvent } from "./ocsf.js";
 import { outcomeEvents } from "./ocsf-outcome.js";
+import { authorizeSessionEvent } from "./ocsf-session.js";
 import type { AuditRecordV1, DecisionAuditRecord } from "./record.js";
 
 /**
@@ -10,8 +14,10 @@ import type { AuditRecordV1, DecisionAuditRecord } from "./record.js";
  */
 export function ocsfEventsOf(record: AuditRecordV1, decision?: DecisionAuditRecord): OcsfEvent[] {
   switch (record.kind) {
-    case "decision":
-      return [apiActivityEvent(record), ...detectionFindingEvents(record)];
+    case "decision": {
+      const session = authorizeSessionEvent(record);
+      return [apiActivityEvent(record), ...(session ? [session] : []), ...detectionFindingEvents(record)];
+    }
     case "outcome":
       return decision ? outcomeEvents(record, decision) : [];
     case "checkpoint":

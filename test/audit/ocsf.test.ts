@@ -110,6 +110,55 @@ describe("OCSF Detection Finding 2004", () => {
   });
 });
 
+describe("OCSF Authorize Session 3003", () => {
+  it("follows a narrowed scope with the privileges granted", () => {
+    const r = {
+      ...record("narrow_scope", 3),
+      obligations: [
+        {
+          id: "ob-1",
+          type: "custom" as const,
+          properties: { vendor: "signalbox", action: "narrow_scope", scope: "read list" },
+        },
+      ],
+    };
+    const events = ocsfEventsOf(r) as JsonObject[];
+    expect(events.map((e) => e.class_uid)).toEqual([6003, 3003, 2004]);
+    const e = events[1] as JsonObject;
+    expectBaseEvent(e, 3003, 3);
+    expect(e).toMatchObject({ activity_id: 1, activity_name: "Assign Privileges", status_id: 1 });
+    expect(obj(e.user)).toMatchObject({ uid: "u0", type: "user" });
+    expect(e.privileges).toEqual(["read", "list"]);
+    expect(e.session).toEqual({ uid: "sess-3" });
+    expect(obj(e.metadata).correlation_uid).toBe(r.decision_id);
+  });
+
+  it("follows a limited session with its expiry and read-only grant", () => {
+    const r = {
+      ...record("limit_session", 4),
+      obligations: [
+        {
+          id: "ob-1",
+          type: "custom" as const,
+          properties: { vendor: "signalbox", action: "limit_session", max_session_seconds: 900, read_only: true },
+        },
+      ],
+    };
+    const e = (ocsfEventsOf(r) as JsonObject[]).find((x) => x.class_uid === 3003) as JsonObject;
+    expect(e.session).toEqual({ uid: "sess-4", expiration_time: T0 + 4000 + 900_000 });
+    expect(e.privileges).toEqual(["read_only"]);
+  });
+
+  it("is not emitted for other paths", () => {
+    for (const path of ["allow", "step_up", "deny"] as const) {
+      expect(
+        (ocsfEventsOf(record(path)) as JsonObject[]).some((e) => e.class_uid === 3003),
+        path,
+      ).toBe(false);
+    }
+  });
+});
+
 function outcomeOf(outcome: Outcome, decision: DecisionAuditRecord): OutcomeAuditRecord {
   const r = chainRecord(
     outcomeRecord({ decisionId: decision.decision_id ?? "", outcome, wallTime: T0 + 60_000 }),
