@@ -63,8 +63,21 @@ export function applyToProfile(p: Profile, u: ProfileUpdate): readonly string[] 
 const NONE: readonly string[] = Object.freeze([]);
 
 /**
- * Evicts the `howMany` values seen least recently and returns them; ties go to the value that comes first in the
- * set's key order, as a stable sort by last-seen time would. The common case (one over the cap
+ * How values last seen at the same time are ordered for eviction: by their UTF-8 bytes, the order
+ * of equal scores in a Redis sorted set, so every adapter (and a SQLite store reloaded in another
+ * key order after a restart) evicts the same value. Only ties reach it.
+ */
+export function tieOrder(a: string, b: string): number {
+  // Without surrogate pairs, UTF-16 order is code point order, which is UTF-8 byte order.
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Evicts the `howMany` values seen least recently and returns them; ties go to the value first in
+ * `tieOrder`. The common case (one over the cap
  * on a 2,000-value population set) is a linear scan instead of a sort. A summarised set's summary
  * is corrected here: the victims are subtracted, and the minima of what remains are recomputed by
  * the same scan.
@@ -72,7 +85,7 @@ const NONE: readonly string[] = Object.freeze([]);
 export function evictLeastRecent(set: Record<string, SeenStats>, howMany: number): string[] {
   const summary = summaryOf(set);
   if (howMany === 1) return summary ? evictOneSummarised(set, summary) : evictOne(set);
-  const byAge = Object.entries(set).sort((a, b) => a[1].last - b[1].last);
+  const byAge = Object.entries(set).sort((a, b) => a[1].last - b[1].last || tieOrder(a[0], b[0]));
   const victims: string[] = [];
   let removedTotal = 0;
   for (let i = 0; i < howMany; i++) {
@@ -101,7 +114,7 @@ function evictOne(set: Record<string, SeenStats>): string[] {
   let oldest = Number.POSITIVE_INFINITY;
   for (const key in set) {
     const last = (set[key] as SeenStats).last;
-    if (last < oldest) {
+    if (last < oldest || (last === oldest && victim !== undefined && tieOrder(key, victim) < 0)) {
       oldest = last;
       victim = key;
     }
@@ -128,6 +141,10 @@ function evictOneSummarised(set: Record<string, SeenStats>, summary: SetSummary)
     if (s.last < oldest) {
       nextOldest = oldest;
       oldest = s.last;
+      victim = key;
+    } else if (s.last === oldest && victim !== undefined && tieOrder(key, victim) < 0) {
+      // The same time, an earlier value: it is the victim, and the one it replaces stays at that time.
+      nextOldest = oldest;
       victim = key;
     } else if (s.last < nextOldest) {
       nextOldest = s.last;

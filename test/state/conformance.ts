@@ -195,6 +195,32 @@ export function runStateConformance(
         expect(Object.keys(q?.sets.ips ?? {}).sort()).toEqual(["d", "e", "f"]);
       });
 
+      it("breaks ties between values last seen at the same time by their UTF-8 bytes, as Redis orders them", async () => {
+        const ips = async (now: number) =>
+          Object.keys(
+            (await store.read({ profiles: ["user:tia"], counters: [], claims: [] }, now)).profiles.get("user:tia")?.sets
+              .ips ?? {},
+          ).sort();
+        // U+1F600 (UTF-8 F0 9F 98 80) is written first and sorts first in UTF-16 (D83D); U+FF21 (EF BC A1)
+        // comes first in bytes, so it is the one evicted.
+        await store.write([see("user:tia", "ips", "\u{1F600}", T0, 3), see("user:tia", "ips", "\uFF21", T0, 3)], T0);
+        await store.write([see("user:tia", "ips", "z", T0 + 1, 3)], T0 + 1);
+        await store.write([see("user:tia", "ips", "new", T0 + 2, 3)], T0 + 2);
+        expect(await ips(T0 + 2)).toEqual(["new", "z", "\u{1F600}"].sort());
+      });
+
+      it("evicts several tied values at once in byte order when a lower cap applies", async () => {
+        await store.write(
+          ["d", "c", "b", "a"].map((v) => see("user:tom", "ips", v, T0, 4)),
+          T0,
+        );
+        await store.write([see("user:tom", "ips", "e", T0 + 1, 2)], T0 + 1);
+        const p = (await store.read({ profiles: ["user:tom"], counters: [], claims: [] }, T0 + 1)).profiles.get(
+          "user:tom",
+        );
+        expect(Object.keys(p?.sets.ips ?? {}).sort()).toEqual(["d", "e"]);
+      });
+
       it("caps each field on its own", async () => {
         const updates: StateUpdate[] = [];
         for (let i = 0; i < 5; i++) updates.push(see("user:carol", "hours", `h${i}`, T0 + i, 2));

@@ -70,7 +70,10 @@ function referenceApply(p: Profile, u: See): string[] {
   set[u.value] = { n: 1, first: u.at, last: u.at };
   const keys = Object.keys(set);
   if (keys.length <= u.cap) return [];
-  const byAge = Object.entries(set).sort((a, b) => a[1].last - b[1].last);
+  // Least recently seen first; ties by UTF-8 bytes, the order of equal scores in a Redis sorted set.
+  const byAge = Object.entries(set).sort(
+    (a, b) => a[1].last - b[1].last || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])),
+  );
   const victims = byAge.slice(0, keys.length - u.cap).map(([k]) => k);
   for (const v of victims) delete set[v];
   return victims;
