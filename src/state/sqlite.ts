@@ -84,7 +84,8 @@ export class SqliteStateStore implements StateStore {
     const inMemory = options.file === ":memory:";
     const file = inMemory ? options.file : resolve(options.file);
     if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-    const release = inMemory ? () => {} : lockStateFile(file);
+    const lock = inMemory ? undefined : lockStateFile(file);
+    const release = lock ?? (() => {});
     let db: Database.Database | undefined;
     let writer: BatchWriter | undefined;
     try {
@@ -106,6 +107,14 @@ export class SqliteStateStore implements StateStore {
         ...(options.maxEntries !== undefined ? { maxEntries: options.maxEntries } : {}),
       });
       const loaded = loadState(db, memory, expiry, retention);
+      // The load is one synchronous pass, so the lock went unrenewed meanwhile: a load longer than
+      // the lease may have let a process in another container take the file over.
+      if (lock && !lock.owned()) {
+        throw new SignalboxError(
+          "STATE_UNAVAILABLE",
+          `state database '${file}' was taken over by another process while it was being loaded; stop the other process`,
+        );
+      }
       writer = inMemory
         ? new InlineSqliteWriter(db, STATEMENTS)
         : await openWriter(file, options.strict ? "FULL" : "NORMAL");

@@ -1,11 +1,12 @@
 /** One process owns a SQLite state file: a second one is refused with a clear error; a lock left by a dead process is taken over. */
 
 import { type ChildProcess, fork } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SqliteStateStore } from "../../src/state/sqlite.js";
+import { lockStateFile, readOwner } from "../../src/state/sqlite-lock.js";
 
 const dir = mkdtempSync(join(tmpdir(), "signalbox-state-lock-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +32,7 @@ describe("sqlite state single owner", () => {
   it("refuses a second process while the first owns the file, and lets it in once the first has closed", async () => {
     const file = join(dir, "owned.db");
     const first = await SqliteStateStore.open({ file });
-    expect(readFileSync(`${file}.lock`, "utf8")).toBe(String(process.pid));
+    expect(readOwner(`${file}.lock`)).toEqual({ pid: process.pid, host: hostname(), namespace: expect.any(String) });
     const second = openInChild(file);
     const refused = await second.outcome;
     expect(refused.opened).toBe(false);
@@ -69,8 +70,60 @@ describe("sqlite state single owner", () => {
     await exited(gone.child);
     writeFileSync(`${file}.lock`, String(pid));
     const store = await SqliteStateStore.open({ file });
-    expect(readFileSync(`${file}.lock`, "utf8")).toBe(String(process.pid));
+    expect(readOwner(`${file}.lock`)?.pid).toBe(process.pid);
     await store.close();
+  });
+
+  it("refuses a lock another namespace keeps renewing, and takes it over once its lease has run out", async () => {
+    const file = join(dir, "elsewhere.db");
+    const lock = `${file}.lock`;
+    // A live owner on another host or in another container: this process cannot see its pid.
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: "node-b", namespace: "another-boot/pid:[1]" }));
+    await expect(SqliteStateStore.open({ file })).rejects.toMatchObject({
+      code: "STATE_UNAVAILABLE",
+      message: expect.stringContaining(
+        `is in use by a process elsewhere (pid ${process.pid} on 'node-b', another container or host; its lock is taken over once not renewed for 30 s)`,
+      ),
+    });
+    // The owner stopped renewing it a minute ago.
+    const before = new Date(Date.now() - 60_000);
+    utimesSync(lock, before, before);
+    const store = await SqliteStateStore.open({ file });
+    expect(readOwner(lock)).toMatchObject({ pid: process.pid, host: hostname() });
+    await store.close();
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("renews its lock while it holds it, and stops once released", async () => {
+    const file = join(dir, "renewed.db");
+    const lock = `${file}.lock`;
+    const release = lockStateFile(file, { leaseMs: 600 });
+    try {
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(lock, old, old);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(Date.now() - statSync(lock).mtimeMs).toBeLessThan(1_000);
+    } finally {
+      release();
+    }
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("knows when its lock was taken over, stops renewing it and leaves it in place on release", async () => {
+    const file = join(dir, "taken.db");
+    const lock = `${file}.lock`;
+    const held = lockStateFile(file, { leaseMs: 600 });
+    expect(held.owned()).toBe(true);
+    const other = JSON.stringify({ pid: 4242, host: "node-c", namespace: "third-boot/pid:[1]" });
+    writeFileSync(lock, other);
+    expect(held.owned()).toBe(false);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    await new Promise((r) => setTimeout(r, 400));
+    // not renewed on the new owner's behalf
+    expect(Date.now() - statSync(lock).mtimeMs).toBeGreaterThan(50_000);
+    held();
+    expect(readFileSync(lock, "utf8")).toBe(other);
   });
 
   it("takes over a lock with its own pid that it does not hold (a restarted container's pid 1)", async () => {
