@@ -29,7 +29,7 @@ export function decisionTraffic(i: number, now: number): { query: StateQuery; up
     counters: [
       { key: `${user}:login_failures`, windowMs: 10 * MINUTE },
       { key: `${user}:new_resources`, windowMs: 60 * MINUTE },
-      { key: `${ip}:users`, windowMs: 60 * MINUTE },
+      { key: `${ip}:users`, windowMs: 60 * MINUTE, distinct: true },
       { key: "global:login:attempts", windowMs: MINUTE },
     ],
     claims: [{ key: `jti:${i}-${now}`, holder: { device, ip }, ttlMs: 60 * MINUTE }],

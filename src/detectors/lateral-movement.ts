@@ -28,7 +28,7 @@ export const lateralMovementDetector: Detector = {
 
   needs(ctx, needs) {
     needs.profile(ctx.subjectKey);
-    needs.counter({ key: counterKey(ctx), windowMs: windowMs(ctx) });
+    needs.counter({ key: counterKey(ctx), windowMs: windowMs(ctx), distinct: true });
   },
 
   detect(ctx, state) {

@@ -45,7 +45,7 @@ export const passwordSprayDetector: Detector = {
     const w = windowMs(ctx);
     needs.counter({ key: k.attempts, windowMs: w });
     needs.counter({ key: k.failures, windowMs: w });
-    needs.counter({ key: k.identities, windowMs: w });
+    needs.counter({ key: k.identities, windowMs: w, distinct: true });
   },
   detect(ctx, state): DetectorFinding | undefined {
     const ip = sourceAddress(ctx);

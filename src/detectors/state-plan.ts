@@ -13,7 +13,8 @@ import { emptyProfile } from "../state/port.js";
 import type { StateNeeds, StateView } from "./detector.js";
 
 /**
- * Collects detectors' needs, de-duplicated; the largest window wins when a counter is asked twice.
+ * Collects detectors' needs, de-duplicated; when a counter is asked twice the largest window wins,
+ * and its distinct members are counted if either asked for them.
  * A decision needs a handful of keys, so plain arrays searched in order beat sets and maps here.
  */
 export class StatePlan implements StateNeeds {
@@ -27,8 +28,16 @@ export class StatePlan implements StateNeeds {
 
   counter(spec: CounterSpec): void {
     const i = indexOfKey(this.counters, spec.key);
-    if (i < 0) this.counters.push(spec);
-    else if ((this.counters[i] as CounterSpec).windowMs < spec.windowMs) this.counters[i] = spec;
+    if (i < 0) {
+      this.counters.push(spec);
+      return;
+    }
+    const known = this.counters[i] as CounterSpec;
+    const windowMs = Math.max(known.windowMs, spec.windowMs);
+    const distinct = known.distinct === true || spec.distinct === true;
+    if (windowMs !== known.windowMs || distinct !== (known.distinct === true)) {
+      this.counters[i] = { key: spec.key, windowMs, ...(distinct ? { distinct } : {}) };
+    }
   }
 
   claim(spec: ClaimSpec): void {

@@ -90,7 +90,7 @@ export class MemoryStateStore implements StateStore {
     }
     const counters = new Map<string, CounterRead>();
     for (const spec of query.counters) {
-      counters.set(spec.key, this.readCounter(spec.key, spec.windowMs, now));
+      counters.set(spec.key, this.readCounter(spec.key, spec.windowMs, now, spec.distinct === true));
     }
     const claims = new Map<string, ClaimRead>();
     for (const spec of query.claims) {
@@ -334,7 +334,7 @@ export class MemoryStateStore implements StateStore {
     return c;
   }
 
-  private readCounter(key: string, windowMs: number, now: number): CounterRead {
+  private readCounter(key: string, windowMs: number, now: number, withDistinct: boolean): CounterRead {
     const c = this.counters.get(key);
     if (!c) return { count: 0, distinct: 0 };
     const oldest = oldestBucket(now, windowMs);
@@ -342,7 +342,7 @@ export class MemoryStateStore implements StateStore {
     let count = 0;
     for (const [b, n] of c.buckets) if (b >= oldest && b <= newest) count += n;
     let distinct = 0;
-    if (c.distinct.size > 0) {
+    if (withDistinct && c.distinct.size > 0) {
       // One bucket in the window (the common case for short bursts): its size is the answer.
       let only: Set<string> | undefined;
       let inWindow = 0;

@@ -46,13 +46,21 @@ export interface Profile {
 export interface CounterRead {
   /** Sum of `incr` within the window. */
   count: number;
-  /** Distinct members added with `distinct` within the window (may be approximate, ±2%). */
+  /**
+   * Distinct members added with `distinct` within the window (may be approximate, ±2%), when the
+   * spec asked for them; 0 otherwise.
+   */
   distinct: number;
 }
 
 export interface CounterSpec {
   readonly key: string;
   readonly windowMs: number;
+  /**
+   * Count the distinct members too. Only counters fed by `distinct` updates need it, and it is the
+   * costly part of a counter read (a union of sets in memory, a HyperLogLog merge on Redis).
+   */
+  readonly distinct?: boolean;
 }
 
 export interface ClaimSpec {

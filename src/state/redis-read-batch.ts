@@ -10,11 +10,12 @@
 
 import { type Queued, TickBatch } from "./tick-batch.js";
 
-/** One counter to read: its Redis key and its window's oldest and newest bucket. */
+/** One counter to read: its Redis key, its window's oldest and newest bucket, and whether to count distinct members. */
 export interface CounterArgs {
   readonly key: string;
   readonly oldest: number;
   readonly newest: number;
+  readonly distinct: boolean;
 }
 
 /** One claim to take: its Redis key, the holder's JSON, when it expires (caller's clock), its Redis TTL and `now`. */
@@ -56,7 +57,7 @@ export function readKeys(read: ScriptRead): string[] {
 /** The read script's arguments (see `READ` in redis-scripts.ts). */
 export function readArgs(read: ScriptRead): (string | number)[] {
   const args: (string | number)[] = [read.counters.length, read.claims.length, read.profiles.length];
-  for (const c of read.counters) args.push(c.oldest, c.newest);
+  for (const c of read.counters) args.push(c.oldest, c.newest, c.distinct ? 1 : 0);
   for (const c of read.claims) args.push(c.holder, c.expiresAt, c.ttlMs, c.now);
   for (const p of read.profiles) args.push(p.version);
   return args;

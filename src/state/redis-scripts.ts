@@ -38,7 +38,8 @@ export const OP = { see: "s", set: "v", incr: "i", distinct: "h", pending: "d" }
 /**
  * The counters, claims and version checks of a decision (or of several, coalesced), in one script.
  * KEYS: the counter hashes, then the claim strings, then the profile hashes to check. ARGV: counter
- * count, claim count, profile count; then per counter its oldest and newest bucket; then per claim
+ * count, claim count, profile count; then per counter its oldest and newest bucket and 1 to count
+ * its distinct members (0: not asked, and its HyperLogLogs are not looked at); then per claim
  * holder JSON, expiresAt, ttlMs and the caller's now; then per profile the version of the node's
  * copy (`readArgs` in redis-read-batch.ts). Returns one flat list: per counter `{count, distinct}`
  * (count as a decimal string, since Lua would truncate a float reply), then per claim
@@ -63,8 +64,8 @@ local out = {}
 local a = 4
 for i = 1, nc do
   local key = KEYS[i]
-  local oldest, newest = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  a = a + 2
+  local oldest, newest, wanted = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2] == "1"
+  a = a + 3
   -- The buckets that exist (HGETALL: most counters have none, and building the eleven field names
   -- cost more than the call), summed oldest first as a float sum must always be.
   local count = 0
@@ -80,21 +81,23 @@ for i = 1, nc do
       if v then count = count + v end
     end
   end
-  local base = string.sub(key, 1, -3) .. ":h:"
-  local hlls = {}
-  for b = oldest, newest do hlls[#hlls + 1] = string.format("%s%d", base, b) end
-  -- PFCOUNT over several keys merges them into a full-size temporary HyperLogLog, so count only the
-  -- buckets that exist; most counters have none.
   local distinct = 0
-  local live = redis.call("EXISTS", unpack(hlls))
-  if live == #hlls then
-    distinct = redis.call("PFCOUNT", unpack(hlls))
-  elseif live > 0 then
-    local present = {}
-    for _, h in ipairs(hlls) do
-      if redis.call("EXISTS", h) == 1 then present[#present + 1] = h end
+  if wanted then
+    local base = string.sub(key, 1, -3) .. ":h:"
+    local hlls = {}
+    for b = oldest, newest do hlls[#hlls + 1] = string.format("%s%d", base, b) end
+    -- PFCOUNT over several keys merges them into a full-size temporary HyperLogLog, so count only
+    -- the buckets that exist; most counters have none.
+    local live = redis.call("EXISTS", unpack(hlls))
+    if live == #hlls then
+      distinct = redis.call("PFCOUNT", unpack(hlls))
+    elseif live > 0 then
+      local present = {}
+      for _, h in ipairs(hlls) do
+        if redis.call("EXISTS", h) == 1 then present[#present + 1] = h end
+      end
+      distinct = redis.call("PFCOUNT", unpack(present))
     end
-    distinct = redis.call("PFCOUNT", unpack(present))
   end
   out[i] = { string.format("%.17g", count), distinct }
 end

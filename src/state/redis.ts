@@ -228,6 +228,7 @@ export class RedisStateStore implements StateStore {
         key: this.key(spec.key, "counter"),
         oldest: oldestBucket(now, spec.windowMs),
         newest: bucketOf(now, spec.windowMs),
+        distinct: spec.distinct === true,
       })),
       claims: claims.map((c) => ({
         key: this.key(c.key, "claim"),

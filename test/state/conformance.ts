@@ -55,7 +55,11 @@ const distinct = (counter: string, member: string, at: number, windowMs = WINDOW
   at,
   windowMs,
 });
-const counterQuery = (key: string, windowMs = WINDOW) => ({ profiles: [], counters: [{ key, windowMs }], claims: [] });
+const counterQuery = (key: string, windowMs = WINDOW, distinct = true) => ({
+  profiles: [],
+  counters: [{ key, windowMs, distinct }],
+  claims: [],
+});
 const claimQuery = (key: string, holder: JsonObject, ttlMs: number) => ({
   profiles: [],
   counters: [],
@@ -421,6 +425,14 @@ export function runStateConformance(
         expect((await counterAt("c:d", T0 + 5 * BUCKET + WINDOW + BUCKET))?.distinct).toBe(0);
       });
 
+      it("counts distinct members only for a read that asks for them", async () => {
+        await store.write([incr("c:asked", T0, 2), distinct("c:asked", "m1", T0), distinct("c:asked", "m2", T0)], T0);
+        const read = async (asked: boolean) =>
+          (await store.read(counterQuery("c:asked", WINDOW, asked), T0)).counters.get("c:asked");
+        expect(await read(false)).toEqual({ count: 2, distinct: 0 });
+        expect(await read(true)).toEqual({ count: 2, distinct: 2 });
+      });
+
       it("keeps counts and distinct members of one key side by side", async () => {
         await store.write([incr("c:both", T0, 4), distinct("c:both", "m1", T0), distinct("c:both", "m2", T0)], T0);
         expect(await counterAt("c:both", T0)).toEqual({ count: 4, distinct: 2 });
@@ -594,7 +606,7 @@ export function runStateConformance(
           const snap = await store.read(
             {
               profiles: ["user:alice"],
-              counters: [{ key: "user:alice:fails", windowMs: WINDOW }],
+              counters: [{ key: "user:alice:fails", windowMs: WINDOW, distinct: true }],
               claims: [{ key: "token:r", holder: { d: "d2" }, ttlMs: 60_000 }],
             },
             T0 + 1_000,
