@@ -16,7 +16,8 @@ export { maskUrl };
  * `sqlite:///abs/file.db` an absolute file and `sqlite:file.db` a file under `dataDir`, with
  * `?strict=true` for `synchronous=FULL`; `redis://[user:password@]host:port/db` (or `rediss://`)
  * shares state through Redis, and `redis+sentinel://host:port[,host:port…]/<primary name>/db` (or
- * `rediss+sentinel://`) through the primary a set of Redis Sentinels names (`redis-target.ts`); both with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
+ * `rediss+sentinel://`) through the primary a set of Redis Sentinels names (`redis-target.ts`);
+ * both with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
  * (how old a node's copy of the population profiles may get; 0 reads them every time) and
  * `?profile_cache_size=10000` (how many identity profiles a node keeps a version-checked copy of; 0
  * none). A Redis store is connected before it is returned, so a wrong address fails at startup.

@@ -180,7 +180,9 @@ async function exportTrail(flags: FilterFlags & { format: string; out?: string }
     do {
       const page = await store.query(filter, cursor, 1000);
       for (const record of page.records) {
-        if (record.kind === "decision" && !record.shadow && record.decision_id) remember(record.decision_id, record);
+        if (flags.format === "ocsf" && record.kind === "decision" && !record.shadow && record.decision_id) {
+          remember(record.decision_id, record);
+        }
         let decision: DecisionAuditRecord | undefined;
         if (flags.format === "ocsf" && record.kind === "outcome") {
           decision = await decisionOf(record.decision_id ?? "");
