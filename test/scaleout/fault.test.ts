@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DecisionNode, eventually, type NativeDecision } from "./decision-node.js";
 import { RedisProcess, redisServerInstalled } from "./redis-process.js";
-import { at, SEGMENT_CASES } from "./requests.js";
+import { SEGMENT_CASES } from "./requests.js";
+import { type Sent as SentRequest, Traffic } from "./traffic.js";
 
 const installed = await redisServerInstalled();
 if (!installed) {
@@ -22,15 +23,7 @@ if (!installed) {
 const RUN = randomUUID().slice(0, 8);
 
 type Phase = "healthy" | "frozen" | "down" | "restarting";
-
-interface Sent {
-  readonly phase: Phase;
-  readonly segment: string;
-  readonly onError: string;
-  readonly node: string;
-  readonly decision?: NativeDecision;
-  readonly failure?: string;
-}
+type Sent = SentRequest<Phase>;
 
 const stateDown = (d: NativeDecision | undefined) => d?.findings.some((f) => f.code === "state_unavailable") === true;
 
@@ -39,39 +32,22 @@ describe.skipIf(!installed)("decision nodes when their Redis fails mid-traffic",
   let redis: RedisProcess;
   let nodes: DecisionNode[] = [];
   const pids: (number | undefined)[] = [];
-  const sent: Sent[] = [];
   let phase: Phase = "healthy";
-  let pumping = true;
-  let pump: Promise<void> | undefined;
-  let counter = 0;
-
-  /** Four callers, each sending one decision after another, round-robin over nodes and segments. */
-  function startTraffic(): Promise<void> {
-    const worker = async (w: number) => {
-      while (pumping) {
-        const i = counter++;
-        const node = nodes[i % nodes.length];
-        const c = SEGMENT_CASES[(i + w) % SEGMENT_CASES.length];
-        if (!node || !c) return;
-        const p = phase;
-        try {
-          const decision = await node.decide(c.request(`${w}-${RUN}`, at(i)));
-          sent.push({ phase: p, segment: c.segment, onError: c.onError, node: node.name, decision });
-        } catch (err) {
-          sent.push({ phase: p, segment: c.segment, onError: c.onError, node: node.name, failure: String(err) });
-        }
-      }
-    };
-    return Promise.all([0, 1, 2, 3].map(worker)).then(() => undefined);
-  }
+  // Four callers, each sending one decision after another, round-robin over nodes and segments.
+  const traffic = new Traffic<Phase>(
+    () => nodes,
+    RUN,
+    () => phase,
+  );
+  const sent = traffic.sent;
 
   /** Waits until at least `n` decisions sent in `p` have come back. */
   async function collected(p: Phase, n: number): Promise<Sent[]> {
     const got = await eventually(async () => {
-      const these = sent.filter((s) => s.phase === p);
+      const these = sent.filter((s) => s.tag === p);
       return these.length >= n ? these : undefined;
     }, 300);
-    return got ?? sent.filter((s) => s.phase === p);
+    return got ?? sent.filter((s) => s.tag === p);
   }
 
   beforeAll(async () => {
@@ -85,12 +61,11 @@ describe.skipIf(!installed)("decision nodes when their Redis fails mid-traffic",
       await DecisionNode.start("b", [...common, ...more, "--data-dir", join(dir, "b")], env),
     ];
     pids.push(...nodes.map((n) => n.pid));
-    pump = startTraffic();
+    traffic.start();
   });
 
   afterAll(async () => {
-    pumping = false;
-    await pump;
+    await traffic.stop();
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -159,7 +134,7 @@ describe.skipIf(!installed)("decision nodes when their Redis fails mid-traffic",
     phase = "healthy";
     const mark = sent.length;
     const after = await eventually(async () => {
-      const these = sent.slice(mark).filter((s) => s.phase === "healthy");
+      const these = sent.slice(mark).filter((s) => s.tag === "healthy");
       return these.length >= 40 ? these : undefined;
     }, 300);
     expect(after?.filter((s) => s.failure)).toEqual([]);
@@ -169,8 +144,7 @@ describe.skipIf(!installed)("decision nodes when their Redis fails mid-traffic",
   });
 
   it("never failed a request and never lost a node", async () => {
-    pumping = false;
-    await pump;
+    await traffic.stop();
     expect(sent.length).toBeGreaterThan(160);
     expect(sent.filter((s) => s.failure).map((s) => s.failure)).toEqual([]);
     expect(nodes.every((n) => n.running)).toBe(true);

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DecisionNode, type NativeDecision } from "./decision-node.js";
 import { redisServerInstalled } from "./redis-process.js";
 import { RedisSentinelSet, until } from "./redis-sentinel-set.js";
-import { at, SEGMENT_CASES, tokenUse } from "./requests.js";
+import { at, tokenUse } from "./requests.js";
+import { Traffic } from "./traffic.js";
 
 const installed = await redisServerInstalled();
 if (!installed) {
@@ -24,43 +25,22 @@ if (!installed) {
 
 const RUN = randomUUID().slice(0, 8);
 
-interface Sent {
-  readonly after: boolean;
-  readonly decision?: NativeDecision;
-  readonly failure?: string;
-}
-
 const stateDown = (d: NativeDecision | undefined) => d?.findings.some((f) => f.code === "state_unavailable") === true;
 
 describe.skipIf(!installed)("decision nodes on Redis Sentinel through a failover", () => {
   const dir = mkdtempSync(join(tmpdir(), "signalbox-sentinel-failover-"));
   let set: RedisSentinelSet;
   let nodes: DecisionNode[] = [];
-  const sent: Sent[] = [];
   let failedOver = false;
-  let pumping = true;
-  let pump: Promise<void> | undefined;
-  let counter = 0;
   let minute = 0;
-
-  /** Three callers, each sending one decision after another, round-robin over nodes and segments. */
-  function startTraffic(): Promise<void> {
-    const worker = async (w: number) => {
-      while (pumping) {
-        const i = counter++;
-        const node = nodes[i % nodes.length];
-        const c = SEGMENT_CASES[(i + w) % SEGMENT_CASES.length];
-        if (!node || !c) return;
-        const after = failedOver;
-        try {
-          sent.push({ after, decision: await node.decide(c.request(`${w}-${RUN}`, at(i))) });
-        } catch (err) {
-          sent.push({ after, failure: String(err) });
-        }
-      }
-    };
-    return Promise.all([0, 1, 2].map(worker)).then(() => undefined);
-  }
+  // Three callers, each sending one decision after another, tagged with whether the failover had begun.
+  const traffic = new Traffic<boolean>(
+    () => nodes,
+    RUN,
+    () => failedOver,
+    3,
+  );
+  const sent = traffic.sent;
 
   beforeAll(async () => {
     set = await RedisSentinelSet.start(dir);
@@ -78,12 +58,11 @@ describe.skipIf(!installed)("decision nodes on Redis Sentinel through a failover
     ];
     const env = { SIGNALBOX_STATE_TIMEOUT_MS: "300" };
     nodes = [await DecisionNode.start("a", args("a"), env), await DecisionNode.start("b", args("b"), env)];
-    pump = startTraffic();
+    traffic.start();
   }, 90_000);
 
   afterAll(async () => {
-    pumping = false;
-    await pump;
+    await traffic.stop();
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await set?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -139,11 +118,12 @@ describe.skipIf(!installed)("decision nodes on Redis Sentinel through a failover
     expect(replay.control_path).toBe("quarantine");
     replica.disconnect();
 
-    pumping = false;
-    await pump;
+    await traffic.stop();
     // Every request was answered; during the switch some took their segment's on_error path.
     expect(sent.filter((s) => s.failure).map((s) => s.failure)).toEqual([]);
     expect(sent.length).toBeGreaterThan(80);
+    // Traffic ran on through the switch: at least the 40 settled decisions left after it began.
+    expect(sent.filter((s) => s.tag).length).toBeGreaterThanOrEqual(40);
     expect(nodes.map((n) => n.pid)).toEqual(pids);
     expect(nodes.every((n) => n.running)).toBe(true);
   }, 120_000);
