@@ -32,12 +32,7 @@ export class StatePlan implements StateNeeds {
       this.counters.push(spec);
       return;
     }
-    const known = this.counters[i] as CounterSpec;
-    const windowMs = Math.max(known.windowMs, spec.windowMs);
-    const distinct = known.distinct === true || spec.distinct === true;
-    if (windowMs !== known.windowMs || distinct !== (known.distinct === true)) {
-      this.counters[i] = { key: spec.key, windowMs, ...(distinct ? { distinct } : {}) };
-    }
+    this.counters[i] = mergeCounter(this.counters[i] as CounterSpec, spec);
   }
 
   claim(spec: ClaimSpec): void {
@@ -52,6 +47,17 @@ export class StatePlan implements StateNeeds {
   query(): StateQuery {
     return { profiles: this.profiles, counters: this.counters, claims: this.claims };
   }
+}
+
+/**
+ * One counter asked twice (by two detectors, or by the active and the shadow policy): the larger
+ * window, and distinct members if either asked. Returns `known` itself when it covers both.
+ */
+export function mergeCounter(known: CounterSpec, spec: CounterSpec): CounterSpec {
+  const windowMs = Math.max(known.windowMs, spec.windowMs);
+  const distinct = known.distinct === true || spec.distinct === true;
+  if (windowMs === known.windowMs && distinct === (known.distinct === true)) return known;
+  return { key: known.key, windowMs, ...(distinct ? { distinct } : {}) };
 }
 
 function indexOfKey(list: readonly { readonly key: string }[], key: string): number {

@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { AUDIT_OFF, type AuditTrail } from "../audit/port.js";
 import type { Detector } from "../detectors/detector.js";
 import { ALL_DETECTORS } from "../detectors/registry.js";
-import { EMPTY_SNAPSHOT } from "../detectors/state-plan.js";
+import { EMPTY_SNAPSHOT, mergeCounter } from "../detectors/state-plan.js";
 import { type Enricher, type Enrichment, PEP_ONLY_ENRICHER } from "../enrich/enrichment.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
 import type { Decision } from "../model/decision.js";
@@ -258,7 +258,7 @@ function mergeQueries(a: StateQuery, b: StateQuery): StateQuery {
   const counters = new Map(a.counters.map((c) => [c.key, c]));
   for (const c of b.counters) {
     const prev = counters.get(c.key);
-    if (!prev || prev.windowMs < c.windowMs) counters.set(c.key, c);
+    counters.set(c.key, prev ? mergeCounter(prev, c) : c);
   }
   return { profiles: [...profiles], counters: [...counters.values()], claims: a.claims };
 }

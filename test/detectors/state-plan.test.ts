@@ -1,7 +1,7 @@
 /** The merged state query of a decision: each key once, the largest window, distinct members if any detector asks. */
 
 import { describe, expect, it } from "vitest";
-import { StatePlan } from "../../src/detectors/state-plan.js";
+import { mergeCounter, StatePlan } from "../../src/detectors/state-plan.js";
 
 describe("StatePlan", () => {
   it("asks for a counter once, with the largest window and distinct members if either asked", () => {
@@ -27,5 +27,13 @@ describe("StatePlan", () => {
     plan.counter({ key: "ip:1:users", windowMs: 60_000, distinct: true });
     plan.counter({ key: "ip:1:users", windowMs: 120_000 });
     expect(plan.query().counters).toEqual([{ key: "ip:1:users", windowMs: 120_000, distinct: true }]);
+  });
+
+  it("merges two asks of one counter the same way wherever they meet (e.g. the active and the shadow policy)", () => {
+    const wide = { key: "ip:1:users", windowMs: 120_000 };
+    const asked = { key: "ip:1:users", windowMs: 60_000, distinct: true };
+    expect(mergeCounter(wide, asked)).toEqual({ key: "ip:1:users", windowMs: 120_000, distinct: true });
+    expect(mergeCounter(asked, wide)).toEqual({ key: "ip:1:users", windowMs: 120_000, distinct: true });
+    expect(mergeCounter(wide, { key: "ip:1:users", windowMs: 30_000 })).toBe(wide);
   });
 });
