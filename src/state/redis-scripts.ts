@@ -165,6 +165,12 @@ return out
  * changed. The script returns, per profile in the order the call first touched them,
  * `{version before, version after, evicted}`; `evicted` is 1 when a `see` on it went over its cap
  * (the node then drops its copy rather than guess which value Redis evicted).
+ *
+ * A profile's field writes (its version, its scalars, the stats of values seen again) wait in the
+ * script and leave in one `HSET` per profile at the end of the call; anything else that changes
+ * the profile (a new value's count, an eviction) sends what waits first, so the version still goes
+ * out before or with every change. Measured with `bench/threads.ts --stores redis` (three
+ * interleaved pairs): Redis's time per decision 46–52 µs against 55–58 µs with one `HSET` per write.
  */
 export const WRITE = script(
   "state_write",
@@ -177,6 +183,40 @@ local expire, trim = {}, {}
 -- versions: per profile touched, its slot in out ({before, after, evicted} from there); an absent
 -- profile was version 0, one written before versions existed -1
 local out, slot, nowUs = {}, {}, nil
+-- Field writes of a profile wait here (field, value, field, value, …) and leave in one HSET per
+-- profile: most of a call's writes are known values seen again, one HSET each otherwise. A profile's
+-- pending writes go out before any other command changes it (its version is the first of them).
+local pending, pendingAt, pendingKeys = {}, {}, {}
+local function put(key, field, value)
+  local p = pending[key]
+  if not p then
+    p = {}
+    pending[key] = p
+    pendingAt[key] = {}
+    pendingKeys[#pendingKeys + 1] = key
+  end
+  local at = pendingAt[key][field]
+  if at then
+    p[at + 1] = value
+  else
+    p[#p + 1] = field
+    p[#p + 1] = value
+    pendingAt[key][field] = #p - 1
+  end
+end
+local function flush(key)
+  local p = pending[key]
+  if p and #p > 0 then
+    redis.call("HSET", key, unpack(p))
+    pending[key] = {}
+    pendingAt[key] = {}
+  end
+end
+local function get(key, field)
+  local at = pendingAt[key] and pendingAt[key][field]
+  if at then return pending[key][at + 1] end
+  return redis.call("HGET", key, field)
+end
 local function touch(key)
   if slot[key] then return end
   if not nowUs then
@@ -186,7 +226,7 @@ local function touch(key)
   local before = tonumber(redis.call("HGET", key, "${VERSION_FIELD}"))
   if not before then before = redis.call("EXISTS", key) == 1 and -1 or 0 end
   local after = math.max(before + 1, nowUs)
-  redis.call("HSET", key, "${VERSION_FIELD}", num(after))
+  put(key, "${VERSION_FIELD}", num(after))
   local pos = #out + 1
   slot[key] = pos
   out[pos], out[pos + 1], out[pos + 2] = before, after, 0
@@ -197,7 +237,7 @@ while i <= n do
   local op, key = ARGV[i], KEYS[tonumber(ARGV[i + 1])]
   if op == "v" then
     touch(key)
-    redis.call("HSET", key, "v" .. SEP .. ARGV[i + 2], ARGV[i + 3])
+    put(key, "v" .. SEP .. ARGV[i + 2], ARGV[i + 3])
     expire[key] = profileTtl
     i = i + 4
   elseif op == "s" then
@@ -208,7 +248,7 @@ while i <= n do
     expire[key] = profileTtl
     local hf = "s" .. SEP .. field .. SEP .. value
     local atn = tonumber(at)
-    local cur = redis.call("HGET", key, hf)
+    local cur = get(key, hf)
     if cur then
       -- n:first:last, rebuilt from the parts that did not change (every string made costs Lua);
       -- \`at\` is stored as the caller wrote it, the same number as its %.17g form
@@ -223,8 +263,11 @@ while i <= n do
       else
         stats = n .. string.sub(cur, a)
       end
-      redis.call("HSET", key, hf, stats)
+      put(key, hf, stats)
     else
+      -- A new value changes more than its field (the count, maybe the eviction index): what waits
+      -- goes out first, and the rest of this path writes at once.
+      flush(key)
       redis.call("HSET", key, hf, "1:" .. at .. ":" .. at)
       local cf = "c" .. SEP .. field
       local size = redis.call("HINCRBY", key, cf, 1)
@@ -295,6 +338,7 @@ while i <= n do
     return redis.error_reply("unknown state op '" .. tostring(op) .. "'")
   end
 end
+for _, key in ipairs(pendingKeys) do flush(key) end
 for key, oldest in pairs(trim) do
   if redis.call("HLEN", key) > ${COUNTER_BUCKETS + 1} then
     for _, f in ipairs(redis.call("HKEYS", key)) do
