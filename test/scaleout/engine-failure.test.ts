@@ -10,14 +10,10 @@ import type { Engine } from "../../src/engine/engine.js";
 import type { Decision } from "../../src/model/decision.js";
 import { DEFAULT_POLICY_FILE, loadPolicy } from "../../src/policy/load.js";
 import { openStateStore } from "../../src/state/open-state.js";
-import { RedisProcess, redisServerInstalled } from "./redis-process.js";
+import { RedisProcess, redisServerFor } from "./redis-process.js";
 import { at, SEGMENT_CASES, tokenUse } from "./requests.js";
 
-const installed = await redisServerInstalled();
-if (!installed) {
-  if (process.env.CI === "true") throw new Error("redis-server is not installed and CI=true: refusing to skip");
-  console.warn("\n*** SKIPPING the engine failure tests: no redis-server binary to start ***\n");
-}
+const installed = await redisServerFor("the engine failure tests");
 
 const RUN = randomUUID().slice(0, 8);
 // Far below the store's own command timeout, so a frozen Redis is cut off by the engine, not by ioredis.

@@ -10,15 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DecisionNode, eventually, type NativeDecision } from "./decision-node.js";
-import { RedisProcess, redisServerInstalled } from "./redis-process.js";
+import { RedisProcess, redisServerFor } from "./redis-process.js";
 import { SEGMENT_CASES } from "./requests.js";
 import { type Sent as SentRequest, Traffic } from "./traffic.js";
 
-const installed = await redisServerInstalled();
-if (!installed) {
-  if (process.env.CI === "true") throw new Error("redis-server is not installed and CI=true: refusing to skip");
-  console.warn("\n*** SKIPPING the fault tests: no redis-server binary to start ***\n");
-}
+const installed = await redisServerFor("the fault tests");
 
 const RUN = randomUUID().slice(0, 8);
 

@@ -26,6 +26,17 @@ export async function redisServerInstalled(): Promise<boolean> {
   });
 }
 
+/**
+ * Whether a suite that starts `redis-server` processes of its own can run: says loudly why not
+ * (`suite` names it in the warning), and refuses to skip in CI.
+ */
+export async function redisServerFor(suite: string): Promise<boolean> {
+  if (await redisServerInstalled()) return true;
+  if (process.env.CI === "true") throw new Error("redis-server is not installed and CI=true: refusing to skip");
+  console.warn(`\n*** SKIPPING ${suite}: no redis-server binary to start ***\n`);
+  return false;
+}
+
 export class RedisProcess {
   private child: ChildProcess | undefined;
 

@@ -12,16 +12,12 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DecisionNode, type NativeDecision } from "./decision-node.js";
-import { redisServerInstalled } from "./redis-process.js";
+import { redisServerFor } from "./redis-process.js";
 import { RedisSentinelSet, until } from "./redis-sentinel-set.js";
 import { at, tokenUse } from "./requests.js";
 import { Traffic } from "./traffic.js";
 
-const installed = await redisServerInstalled();
-if (!installed) {
-  if (process.env.CI === "true") throw new Error("redis-server is not installed and CI=true: refusing to skip");
-  console.warn("\n*** SKIPPING the Sentinel failover test: no redis-server binary to start ***\n");
-}
+const installed = await redisServerFor("the Sentinel failover test");
 
 const RUN = randomUUID().slice(0, 8);
 

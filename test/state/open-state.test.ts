@@ -8,16 +8,12 @@ import { isSignalboxError } from "../../src/errors/signalbox-error.js";
 import { maskUrl, openStateStore } from "../../src/state/open-state.js";
 import { RedisStateStore } from "../../src/state/redis.js";
 import { SqliteStateStore } from "../../src/state/sqlite.js";
-import { redisAnswers } from "../support/redis-probe.js";
+import { redisFor } from "../support/redis-probe.js";
 
 const dir = mkdtempSync(join(tmpdir(), "signalbox-open-"));
 const REDIS = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
 
-const redisUp = await redisAnswers(REDIS);
-if (!redisUp) {
-  if (process.env.CI === "true") throw new Error(`redis is not reachable at '${REDIS}' and CI=true: refusing to skip`);
-  console.warn(`\n*** SKIPPING the Redis case of openStateStore: no Redis at '${REDIS}' ***\n`);
-}
+const redisUp = await redisFor("the Redis case of openStateStore", REDIS);
 
 async function errorOf(work: Promise<unknown>): Promise<{ code: string; message: string }> {
   const err = await work.then(
@@ -68,21 +64,15 @@ describe("openStateStore", () => {
     await store.close();
   });
 
-  it.skipIf(!redisUp)("takes the population refresh interval from the URL", async () => {
-    const store = await openStateStore(`${REDIS}?prefix=sbtest-open:&population_refresh_ms=0`, dir);
-    expect(store instanceof RedisStateStore && store.populationRefreshMs).toBe(0);
+  it.skipIf(!redisUp).each([
+    ["population refresh interval", "population_refresh_ms", (s: RedisStateStore) => s.populationRefreshMs, 1000],
+    ["number of identity profile copies", "profile_cache_size", (s: RedisStateStore) => s.profileCacheSize, 10_000],
+  ] as const)("takes the %s from the URL", async (_what, param, setting, fallbackValue) => {
+    const store = await openStateStore(`${REDIS}?prefix=sbtest-open:&${param}=0`, dir);
+    expect(store instanceof RedisStateStore && setting(store)).toBe(0);
     await store.close();
     const fallback = await openStateStore(`${REDIS}?prefix=sbtest-open:`, dir);
-    expect(fallback instanceof RedisStateStore && fallback.populationRefreshMs).toBe(1000);
-    await fallback.close();
-  });
-
-  it.skipIf(!redisUp)("takes the number of identity profile copies from the URL", async () => {
-    const store = await openStateStore(`${REDIS}?prefix=sbtest-open:&profile_cache_size=0`, dir);
-    expect(store instanceof RedisStateStore && store.profileCacheSize).toBe(0);
-    await store.close();
-    const fallback = await openStateStore(`${REDIS}?prefix=sbtest-open:`, dir);
-    expect(fallback instanceof RedisStateStore && fallback.profileCacheSize).toBe(10_000);
+    expect(fallback instanceof RedisStateStore && setting(fallback)).toBe(fallbackValue);
     await fallback.close();
   });
 

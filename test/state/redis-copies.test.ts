@@ -17,24 +17,16 @@ import { type RedisStateOptions, RedisStateStore } from "../../src/state/redis.j
 import { CHECK_WINDOW } from "../../src/state/redis-profile-cache.js";
 import { readProfileHash } from "../../src/state/redis-profile-hash.js";
 import { FIELD_SEP } from "../../src/state/redis-scripts.js";
-import { RedisProcess, redisServerInstalled } from "../scaleout/redis-process.js";
-import { redisAnswers } from "../support/redis-probe.js";
+import { RedisProcess, redisServerFor } from "../scaleout/redis-process.js";
+import { redisFor } from "../support/redis-probe.js";
 import { see } from "./conformance.js";
 
 const URL = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
 const RUN = `sbcopy-${randomUUID().slice(0, 8)}`;
 const T0 = 1_700_000_000_000;
 
-const up = await redisAnswers(URL);
-if (!up) {
-  if (process.env.CI === "true") throw new Error(`redis is not reachable at '${URL}' and CI=true: refusing to skip`);
-  console.warn(`\n*** SKIPPING the Redis profile copy tests: no Redis at '${URL}' ***\n`);
-}
-const installed = await redisServerInstalled();
-if (!installed) {
-  if (process.env.CI === "true") throw new Error("redis-server is not installed and CI=true: refusing to skip");
-  console.warn("\n*** SKIPPING the private-Redis profile copy tests: no redis-server binary to start ***\n");
-}
+const up = await redisFor("the Redis profile copy tests", URL);
+const installed = await redisServerFor("the private-Redis profile copy tests");
 
 const profiles = (...keys: string[]): StateQuery => ({ profiles: keys, counters: [], claims: [] });
 const set = (profile: string, field: string, value: JsonValue): StateUpdate => ({ op: "set", profile, field, value });

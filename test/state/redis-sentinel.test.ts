@@ -16,7 +16,7 @@ import { isSignalboxError } from "../../src/errors/signalbox-error.js";
 import { openStateStore } from "../../src/state/open-state.js";
 import type { StateQuery } from "../../src/state/port.js";
 import type { RedisStateStore } from "../../src/state/redis.js";
-import { redisServerInstalled } from "../scaleout/redis-process.js";
+import { redisServerFor } from "../scaleout/redis-process.js";
 import { RedisSentinelSet, until } from "../scaleout/redis-sentinel-set.js";
 import { runStateConformance, see } from "./conformance.js";
 import { LIVE_COPIES } from "./redis-live-copies.js";
@@ -24,11 +24,7 @@ import { LIVE_COPIES } from "./redis-live-copies.js";
 const RUN = `sbsentinel-${randomUUID().slice(0, 8)}`;
 const T0 = 1_700_000_000_000;
 
-const installed = await redisServerInstalled();
-if (!installed) {
-  if (process.env.CI === "true") throw new Error("redis-server is not installed and CI=true: refusing to skip");
-  console.warn("\n*** SKIPPING the Redis Sentinel tests: no redis-server binary to start ***\n");
-}
+const installed = await redisServerFor("the Redis Sentinel tests");
 
 describe.skipIf(!installed)("redis state through Redis Sentinel", () => {
   let dir: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSignalboxError } from "../../src/errors/signalbox-error.js";
 import type { StateUpdate } from "../../src/state/port.js";
 import { type RedisStateOptions, RedisStateStore } from "../../src/state/redis.js";
-import { redisAnswers } from "../support/redis-probe.js";
+import { redisFor } from "../support/redis-probe.js";
 import { runStateConformance } from "./conformance.js";
 import { LIVE_COPIES } from "./redis-live-copies.js";
 import { AlternatingRedisPair } from "./redis-pair.js";
@@ -19,11 +19,7 @@ const URL = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
 const RUN = `sbtest-${randomUUID().slice(0, 8)}`;
 const T0 = 1_700_000_000_000;
 
-const up = await redisAnswers(URL);
-if (!up) {
-  if (process.env.CI === "true") throw new Error(`redis is not reachable at '${URL}' and CI=true: refusing to skip`);
-  console.warn(`\n*** SKIPPING the Redis state tests: no Redis at '${URL}' ***\n`);
-}
+const up = await redisFor("the Redis state tests", URL);
 
 /** Every key matching a pattern: a full SCAN, since one SCAN call may return only some of them. */
 async function keysMatching(admin: Redis, pattern: string): Promise<string[]> {

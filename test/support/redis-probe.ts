@@ -19,3 +19,14 @@ export async function redisAnswers(url: string): Promise<boolean> {
     probe.disconnect();
   }
 }
+
+/**
+ * Whether a suite that needs the Redis at `url` can run: says loudly why not (`suite` names it in
+ * the warning), and refuses to skip in CI.
+ */
+export async function redisFor(suite: string, url: string): Promise<boolean> {
+  if (await redisAnswers(url)) return true;
+  if (process.env.CI === "true") throw new Error(`redis is not reachable at '${url}' and CI=true: refusing to skip`);
+  console.warn(`\n*** SKIPPING ${suite}: no Redis at '${url}' ***\n`);
+  return false;
+}
