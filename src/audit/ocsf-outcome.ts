@@ -17,7 +17,7 @@
  */
 
 import type { JsonObject } from "../model/request.js";
-import { apiActivityEvent, detectionFindingEvents, field, metadata, type OcsfEvent } from "./ocsf.js";
+import { apiActivityEvent, detectionFindingEvents, field, metadata, type OcsfEvent, userOf } from "./ocsf.js";
 import type { DecisionAuditRecord, OutcomeAuditRecord } from "./record.js";
 
 const AUTHENTICATION = { classUid: 3002, categoryUid: 3 } as const;
@@ -51,11 +51,7 @@ function stepUpEvent(outcome: OutcomeAuditRecord, decision: DecisionAuditRecord)
     message: `step-up ${passed ? "passed" : "failed"} for ${decision.subject}`,
     status_id: passed ? 1 : 2,
     status: passed ? "Success" : "Failure",
-    user: {
-      uid: String(field(subject, "id") ?? ""),
-      name: String(field(subject, "id") ?? ""),
-      type: String(field(subject, "type") ?? ""),
-    },
+    user: userOf(subject),
     // Only a person's step-up asks for MFA (an AuthZEN step-up obligation); a machine's is custom.
     is_mfa: decision.obligations.some((o) => o.type === "step-up"),
     ...(typeof ip === "string" && !ip.startsWith("sha256:") ? { src_endpoint: { ip } } : {}),

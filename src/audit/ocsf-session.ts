@@ -5,7 +5,7 @@
  */
 
 import type { JsonObject } from "../model/request.js";
-import { field, metadata, type OcsfEvent } from "./ocsf.js";
+import { field, metadata, type OcsfEvent, userOf } from "./ocsf.js";
 import type { DecisionAuditRecord } from "./record.js";
 
 const AUTHORIZE_SESSION = { classUid: 3003, categoryUid: 3 } as const;
@@ -51,11 +51,7 @@ export function authorizeSessionEvent(record: DecisionAuditRecord): OcsfEvent | 
     status_id: 1,
     status: "Success",
     metadata: metadata(record, `${record.decision_id ?? ""}/session`, []),
-    user: {
-      uid: String(field(subject, "id") ?? ""),
-      name: String(field(subject, "id") ?? ""),
-      type: String(field(subject, "type") ?? ""),
-    },
+    user: userOf(subject),
     ...(Object.keys(session).length > 0 ? { session } : {}),
     privileges,
     unmapped: { control_path: record.control_path, grant: granted },

@@ -98,6 +98,15 @@ export function metadata(record: DecisionAuditRecord, uid: string, profiles: rea
   };
 }
 
+/** The OCSF `user` of an AuthZEN subject: its id as `uid` and `name`, its type as `type`. */
+export function userOf(subject: JsonValue | undefined): JsonObject {
+  return {
+    uid: String(field(subject, "id") ?? ""),
+    name: String(field(subject, "id") ?? ""),
+    type: String(field(subject, "type") ?? ""),
+  };
+}
+
 /** A member of a JSON object, or undefined for anything else. */
 export function field(obj: JsonValue | undefined, key: string): JsonValue | undefined {
   return obj !== null && typeof obj === "object" && !Array.isArray(obj) ? obj[key] : undefined;
@@ -132,11 +141,7 @@ export function apiActivityEvent(record: DecisionAuditRecord): OcsfEvent {
     status: "Success",
     metadata: metadata(record, record.decision_id ?? "", ["security_control"]),
     actor: {
-      user: {
-        uid: String(field(subject, "id") ?? ""),
-        name: String(field(subject, "id") ?? ""),
-        type: String(field(subject, "type") ?? ""),
-      },
+      user: userOf(subject),
       app_name: "Signalbox",
     },
     api: {

@@ -7,7 +7,7 @@ import { loadCheckpointSigner } from "../audit/checkpoint-key.js";
 import type { Problem } from "../errors/signalbox-error.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
 import { maskUrl } from "../state/mask-url.js";
-import { redisTarget, SENTINEL_SCHEMES, splitStateUrl } from "../state/redis-target.js";
+import { isSentinelScheme, redisTarget, SENTINEL_SCHEMES, splitStateUrl } from "../state/redis-target.js";
 import { parseApiKey, splitKeyList } from "./api-keys.js";
 import { Secret } from "./secret.js";
 import {
@@ -152,7 +152,7 @@ function stateUrl(raw: unknown): Parsed<string> {
     if (timeout !== null && !/^[1-9]\d{0,6}$/.test(timeout))
       return bad(`timeout_ms "${timeout}" in ${shown} must be a whole number of milliseconds above 0`);
   }
-  if ((SENTINEL_SCHEMES as readonly string[]).includes(scheme)) {
+  if (isSentinelScheme(scheme)) {
     // The hosts, name and database of a Sentinel URL, checked here so the error names the flag.
     try {
       redisTarget(splitStateUrl(url).connection, maskUrl(url));

@@ -6,7 +6,7 @@ import { maskUrl } from "./mask-url.js";
 import { MemoryStateStore } from "./memory.js";
 import type { StateStore } from "./port.js";
 import { RedisStateStore } from "./redis.js";
-import { redisTarget, SENTINEL_SCHEMES, splitStateUrl } from "./redis-target.js";
+import { isSentinelScheme, redisTarget, splitStateUrl } from "./redis-target.js";
 import { SqliteStateStore } from "./sqlite.js";
 
 export { maskUrl };
@@ -27,7 +27,7 @@ export async function openStateStore(url: string | undefined, dataDir: string): 
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(spec)?.[1]?.toLowerCase() ?? "";
   if (spec === "" || scheme === "sqlite") return openSqlite(spec, dataDir);
   if (scheme === "memory") return new MemoryStateStore();
-  if (scheme === "redis" || scheme === "rediss" || (SENTINEL_SCHEMES as readonly string[]).includes(scheme)) {
+  if (scheme === "redis" || scheme === "rediss" || isSentinelScheme(scheme)) {
     return openRedis(spec, scheme);
   }
   throw new SignalboxError(
@@ -68,7 +68,7 @@ async function openRedis(spec: string, scheme: string): Promise<StateStore> {
   const commandTimeoutMs = wholeNumberParam(params, "timeout_ms", 1, "milliseconds", spec);
   const populationRefreshMs = wholeNumberParam(params, "population_refresh_ms", 0, "milliseconds", spec);
   const profileCacheSize = wholeNumberParam(params, "profile_cache_size", 0, "profiles", spec);
-  if (!(SENTINEL_SCHEMES as readonly string[]).includes(scheme)) {
+  if (!isSentinelScheme(scheme)) {
     try {
       new URL(url);
     } catch {

@@ -37,6 +37,11 @@ export type RedisTarget =
 
 export const SENTINEL_SCHEMES = ["redis+sentinel", "rediss+sentinel"] as const;
 
+/** Whether a URL scheme (lower case) names Redis through Sentinel. */
+export function isSentinelScheme(scheme: string): boolean {
+  return (SENTINEL_SCHEMES as readonly string[]).includes(scheme);
+}
+
 /** Signalbox's own parameters of a Redis state URL; the rest of its query belongs to the connection. */
 export const OWN_PARAMS = ["prefix", "timeout_ms", "population_refresh_ms", "profile_cache_size"] as const;
 
@@ -88,7 +93,7 @@ function sentinelAddress(entry: string, shown: string): SentinelAddress {
  */
 export function redisTarget(url: string, shown: string): RedisTarget {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase() ?? "";
-  if (!(SENTINEL_SCHEMES as readonly string[]).includes(scheme)) return { kind: "server", url };
+  if (!isSentinelScheme(scheme)) return { kind: "server", url };
   const rest = url.slice(scheme.length + 3);
   const queryAt = rest.indexOf("?");
   const beforeQuery = queryAt === -1 ? rest : rest.slice(0, queryAt);

@@ -88,7 +88,7 @@ export function lockStateFile(file: string, options: LockOptions = {}): StateLoc
 
 /** Whether `owner`'s lock is still in force. */
 function stillHeld(lock: string, owner: Owner, leaseMs: number): boolean {
-  if (owner.namespace === undefined || (owner.host === ME.host && owner.namespace === ME.namespace)) {
+  if (sameNamespace(owner)) {
     return isRunning(owner.pid) && (owner.pid !== process.pid || held.has(lock));
   }
   const renewed = modifiedAt(lock);
@@ -96,8 +96,7 @@ function stillHeld(lock: string, owner: Owner, leaseMs: number): boolean {
 }
 
 function inUse(file: string, owner: Owner, leaseMs: number): SignalboxError {
-  const local = owner.namespace === undefined || (owner.host === ME.host && owner.namespace === ME.namespace);
-  const who = !local
+  const who = !sameNamespace(owner)
     ? `a process elsewhere (pid ${owner.pid} on '${owner.host}', another container or host; its lock is taken over once not renewed for ${Math.round(leaseMs / 1000)} s)`
     : owner.pid === process.pid
       ? `this process (pid ${owner.pid})`
@@ -146,6 +145,11 @@ export function readOwner(lock: string): Owner | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether this process can see `owner`'s pid: the same host and pid namespace, or a lock of an earlier release. */
+function sameNamespace(owner: Owner): boolean {
+  return owner.namespace === undefined || (owner.host === ME.host && owner.namespace === ME.namespace);
 }
 
 function positivePid(pid: number): Owner | undefined {
