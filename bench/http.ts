@@ -7,7 +7,8 @@
  * the same 1,000 users never taught, so every answer is a step-up (and a pending record) forever.
  * Run alone with `npx tsx bench/http.ts`; needs `wrk` on the PATH (Debian: `apt-get install wrk`).
  * `npx tsx bench/http.ts --stages` separates the costs: the server alone (memory state, audit off,
- * PEP enrichment), then SQLite audit, SQLite state and database enrichment added one at a time.
+ * PEP enrichment), then SQLite audit, SQLite state and database enrichment added one at a time;
+ * `--stages=3,4` runs only those stages (numbered from 1, in that order), with the echo.
  * The service runs the compiled code in dist/ (built first with `tsc`), as `signalbox serve` does;
  * the TypeScript loader the benchmarks themselves run under is not part of what is measured.
  * Each server gets an unmeasured warm-up first (`SIGNALBOX_BENCH_HTTP_WARMUP_SECONDS`, default 2).
@@ -15,6 +16,8 @@
  * (`CPU.<date>.<time>.<pid>.0.<n>.cpuprofile`; the `.1.` files are the module loader's thread).
  * On Linux each row also reports the server's CPU time per request (user + system, from /proc): on a
  * shared machine it moves much less than requests/s, which count the time other processes take.
+ * It is also given per thread, in the order the threads started: the main thread, V8's helpers,
+ * then the worker threads (SQLite writers, the WAL checkpointer) as the service starts them.
  */
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -24,6 +27,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Engine } from "../src/engine/engine.js";
 import type { BenchResult } from "./result.js";
+import { spentPer, threadCpu } from "./thread-cpu.js";
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.SIGNALBOX_BENCH_HTTP_SECONDS ?? 10);
@@ -154,6 +158,8 @@ function cpuSeconds(pid: number | undefined): number | undefined {
 interface Measured extends WrkFigures {
   /** The server's CPU time per measured request, in µs, when the platform tells. */
   readonly cpuUs?: number;
+  /** The same by thread, in the order they started (the main thread first), threads under 1 µs left out. */
+  readonly threadUs?: readonly number[];
 }
 
 function runWrk(url: string, script: string, pid?: number): Measured {
@@ -163,16 +169,28 @@ function runWrk(url: string, script: string, pid?: number): Measured {
     });
   }
   const cpuBefore = cpuSeconds(pid);
+  const threadsBefore = pid === undefined ? undefined : threadCpu(pid);
   const res = spawnSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${SECONDS}s`, "--latency", "-s", script, url], {
     encoding: "utf8",
     timeout: (SECONDS + 30) * 1000,
   });
   const cpuAfter = cpuSeconds(pid);
+  const threadsAfter = pid === undefined ? undefined : threadCpu(pid);
   if (res.error) throw new Error(`cannot run wrk (${res.error.message}); install it with apt-get install -y wrk`);
   if (res.status !== 0) throw new Error(`wrk failed: ${res.stderr}`);
   const figures = parseWrk(res.stdout);
   if (cpuBefore === undefined || cpuAfter === undefined || figures.requests === 0) return figures;
-  return { ...figures, cpuUs: ((cpuAfter - cpuBefore) * 1e6) / figures.requests };
+  const threadUs =
+    threadsBefore && threadsAfter
+      ? spentPer(threadsBefore, threadsAfter, figures.requests)
+          .map((t) => t.us)
+          .filter((us) => us >= 1)
+      : undefined;
+  return {
+    ...figures,
+    cpuUs: ((cpuAfter - cpuBefore) * 1e6) / figures.requests,
+    ...(threadUs ? { threadUs } : {}),
+  };
 }
 
 let distBuilt = false;
@@ -235,7 +253,9 @@ async function measureService(dir: string, script: string, stage: Stage): Promis
   }
 }
 
-const cpuNote = (m: Measured) => (m.cpuUs === undefined ? "" : `; server CPU ${Math.round(m.cpuUs)} µs/request`);
+const cpuNote = (m: Measured) =>
+  (m.cpuUs === undefined ? "" : `; server CPU ${Math.round(m.cpuUs)} µs/request`) +
+  (m.threadUs === undefined ? "" : ` (by thread, main first: ${m.threadUs.map((us) => Math.round(us)).join(", ")})`);
 
 function serviceRow(stage: Stage, figures: Measured, echo: Measured): BenchResult {
   const ratio = figures.requestsPerSec / echo.requestsPerSec;
@@ -340,13 +360,28 @@ async function serveChild(kind: string, dataDir: string, stage: Stage): Promise<
   process.once("SIGTERM", () => void service.close().then(() => process.exit(0)));
 }
 
+/** `--stages` (all of them) or `--stages=2,4` (those, numbered from 1 in the order of `STAGES`); none: the full service. */
+function chosenStages(flag: string | undefined): readonly Stage[] {
+  if (flag === undefined) return [FULL_STAGE];
+  if (flag === "--stages") return STAGES;
+  return flag
+    .slice("--stages=".length)
+    .split(",")
+    .map((n) => {
+      const stage = STAGES[Number(n) - 1];
+      if (!/^\d+$/.test(n) || stage === undefined)
+        throw new Error(`--stages: "${n}" is not a stage number from 1 to ${STAGES.length}`);
+      return stage;
+    });
+}
+
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
   const serveAt = process.argv.indexOf("--serve");
   if (serveAt >= 0) {
     const stage = JSON.parse(process.argv[serveAt + 3] ?? "{}") as Stage;
     await serveChild(process.argv[serveAt + 1] ?? "", process.argv[serveAt + 2] ?? tmpdir(), stage);
   } else {
-    const stages = process.argv.includes("--stages") ? STAGES : [FULL_STAGE];
+    const stages = chosenStages(process.argv.find((a) => a === "--stages" || a.startsWith("--stages=")));
     for (const r of await benchHttp(stages)) {
       process.stdout.write(
         `${r.name.padEnd(56)} ${String(r.opsPerSec).padStart(8)} req/s  p50 ${r.p50Us} µs  p99 ${r.p99Us} µs  ${r.note ?? ""}\n`,

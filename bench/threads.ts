@@ -14,7 +14,7 @@
  * none); it also prints Redis's own time per decision from `INFO commandstats` (every client's).
  */
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -28,26 +28,11 @@ import { RedisStateStore } from "../src/state/redis.js";
 import { redisCpuUs } from "./durable.js";
 import { Replay } from "./engine.js";
 import { simulatedTraffic } from "./requests.js";
+import { spentPer, threadCpu } from "./thread-cpu.js";
 
 const STORES = ["memory", "durable", "state", "audit", "redis"] as const;
 const REDIS_URL = process.env.SIGNALBOX_BENCH_REDIS ?? "redis://127.0.0.1:6379/0";
 type Stores = (typeof STORES)[number];
-
-/** CPU time of each thread of this process so far, in microseconds (clock ticks at 100 Hz). */
-function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync("/proc/self/task")) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    out.set(tid, (Number(fields[11]) + Number(fields[12])) * 10_000);
-  }
-  return out;
-}
 
 function positive(name: string, text: string, least = 1): number {
   const n = Number(text);
@@ -103,7 +88,7 @@ async function main(): Promise<void> {
     await replay.warmUp(inFlight);
     const redisBefore = admin ? await redisCpuUs(admin) : 0;
     const copiesBefore = redis ? { ...redis.copies.stats } : undefined;
-    const before = threadCpu();
+    const before = threadCpu() ?? new Map<string, number>();
     const start = process.hrtime.bigint();
     let left = decisions;
     const worker = async (): Promise<void> => {
@@ -111,16 +96,15 @@ async function main(): Promise<void> {
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const after = threadCpu();
+    const after = threadCpu() ?? new Map<string, number>();
     const redisSpent = admin ? (await redisCpuUs(admin)) - redisBefore : 0;
     process.stdout.write(
       `${stores}, ${inFlight} in flight: ${decisions} decisions, ${Math.round(decisions / seconds)}/s, ` +
         `${((seconds * 1e6) / decisions).toFixed(1)} µs of wall time per decision\n`,
     );
     process.stdout.write("CPU per decision by thread (first: the main thread):\n");
-    for (const [tid, us] of after) {
-      const spent = us - (before.get(tid) ?? 0);
-      if (spent > 0) process.stdout.write(`  thread ${tid.padEnd(8)} ${(spent / decisions).toFixed(1)} µs\n`);
+    for (const { tid, us } of spentPer(before, after, decisions)) {
+      process.stdout.write(`  thread ${tid.padEnd(8)} ${us.toFixed(1)} µs\n`);
     }
     if (redis) {
       const { hits, stale } = redis.copies.stats;

@@ -3,7 +3,7 @@
  * likely its network and client features are for an attacker than for this user's own login history.
  */
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { DetectorFinding, Severity } from "../model/finding.js";
 import type { JsonObject } from "../model/request.js";
 import {
@@ -40,6 +40,24 @@ export const LOGIN_FIELDS: Readonly<Record<LoginFeature, string>> = {
 let lastContext: DetectorContext | undefined;
 let lastFeatures: LoginFeatures = {};
 
+/**
+ * Short hashes of user agents seen lately: a service sees the same few hundred strings over and over,
+ * and hashing one was a visible part of a login's cost. Bounded: emptied when full.
+ */
+const uaHashes = new Map<string, string>();
+const MAX_UA_HASHES = 4096;
+
+/** The user agent's short hash (the first 16 hex digits of its SHA-256). */
+export function uaHash(ua: string): string {
+  let h = uaHashes.get(ua);
+  if (h === undefined) {
+    h = hash("sha256", ua, "hex").slice(0, 16);
+    if (uaHashes.size >= MAX_UA_HASHES) uaHashes.clear();
+    uaHashes.set(ua, h);
+  }
+  return h;
+}
+
 /** The features of a login; the full user agent is kept as a short hash, the profile never stores it. */
 export function loginFeaturesOf(ctx: DetectorContext): LoginFeatures {
   if (ctx !== lastContext) {
@@ -62,7 +80,7 @@ function featuresOf(ctx: DetectorContext): LoginFeatures {
     if (client.browser) out.browser = client.browserMajor ? `${client.browser} ${client.browserMajor}` : client.browser;
   }
   const ua = ctx.request.context?.user_agent;
-  if (typeof ua === "string" && ua.length > 0) out.ua = createHash("sha256").update(ua).digest("hex").slice(0, 16);
+  if (typeof ua === "string" && ua.length > 0) out.ua = uaHash(ua);
   return out;
 }
 

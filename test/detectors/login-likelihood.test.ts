@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loginLikelihoodDetector as detector, POPULATION_KEY } from "../../src/detectors/login-likelihood.js";
+import { loginLikelihoodDetector as detector, POPULATION_KEY, uaHash } from "../../src/detectors/login-likelihood.js";
 import type { Enrichment } from "../../src/enrich/enrichment.js";
 import { MemoryStateStore } from "../../src/state/memory.js";
 import { SUMMARY_MIN_SIZE, setSummaryReads, summaryOf } from "../../src/state/profile-summary.js";
@@ -190,5 +191,23 @@ describe("login_likelihood", () => {
         expect(fromSummaries.finding).toEqual(fromScans.finding);
       }
     });
+  });
+});
+
+describe("the user agent's short hash", () => {
+  const sha16 = (ua: string) => createHash("sha256").update(ua).digest("hex").slice(0, 16);
+
+  it("is the first 16 hex digits of the SHA-256, the same for a string seen again", () => {
+    expect(uaHash("Mozilla/5.0 (X11; Linux x86_64)")).toBe(sha16("Mozilla/5.0 (X11; Linux x86_64)"));
+    expect(uaHash("Mozilla/5.0 (X11; Linux x86_64)")).toBe(sha16("Mozilla/5.0 (X11; Linux x86_64)"));
+    expect(uaHash("agent ü €")).toBe(sha16("agent ü €"));
+  });
+
+  it("stays right for every string past the cache's bound (the cache empties, nothing is mixed up)", () => {
+    const agents = Array.from({ length: 10_000 }, (_, i) => `agent/${i}`);
+    for (const ua of agents) uaHash(ua);
+    for (const ua of [agents[0], agents[4095], agents[4096], agents[9999]] as string[]) {
+      expect(uaHash(ua)).toBe(sha16(ua));
+    }
   });
 });
