@@ -7,7 +7,13 @@ import { loadCheckpointSigner } from "../audit/checkpoint-key.js";
 import type { Problem } from "../errors/signalbox-error.js";
 import { SignalboxError } from "../errors/signalbox-error.js";
 import { maskUrl } from "../state/mask-url.js";
-import { isSentinelScheme, redisTarget, SENTINEL_SCHEMES, splitStateUrl } from "../state/redis-target.js";
+import {
+  CLUSTER_SCHEMES,
+  isMultiHostScheme,
+  redisTarget,
+  SENTINEL_SCHEMES,
+  splitStateUrl,
+} from "../state/redis-target.js";
 import { parseApiKey, splitKeyList } from "./api-keys.js";
 import { Secret } from "./secret.js";
 import {
@@ -128,7 +134,7 @@ function maskList(raw: unknown): Parsed<string[]> {
   return ok(out);
 }
 
-const STATE_SCHEMES = ["memory", "sqlite", "redis", "rediss", ...SENTINEL_SCHEMES];
+const STATE_SCHEMES = ["memory", "sqlite", "redis", "rediss", ...SENTINEL_SCHEMES, ...CLUSTER_SCHEMES];
 
 /** A state URL `openStateStore` understands; its parameters are checked here so the error names the flag. */
 function stateUrl(raw: unknown): Parsed<string> {
@@ -139,7 +145,7 @@ function stateUrl(raw: unknown): Parsed<string> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? "";
   if (!STATE_SCHEMES.includes(scheme))
     return bad(
-      `${shown} is not a state URL; use memory:, sqlite:[FILE][?strict=true], redis://host:port/db or redis+sentinel://host:port[,host:port]/primary-name/db`,
+      `${shown} is not a state URL; use memory:, sqlite:[FILE][?strict=true], redis://host:port/db, redis+sentinel://host:port[,host:port]/primary-name/db or redis+cluster://host:port[,host:port]`,
     );
   const params = new URLSearchParams(url.split("?", 2)[1] ?? "");
   if (scheme === "sqlite") {
@@ -152,8 +158,8 @@ function stateUrl(raw: unknown): Parsed<string> {
     if (timeout !== null && !/^[1-9]\d{0,6}$/.test(timeout))
       return bad(`timeout_ms "${timeout}" in ${shown} must be a whole number of milliseconds above 0`);
   }
-  if (isSentinelScheme(scheme)) {
-    // The hosts, name and database of a Sentinel URL, checked here so the error names the flag.
+  if (isMultiHostScheme(scheme)) {
+    // The hosts, name and database of a Sentinel or Cluster URL, checked here so the error names the flag.
     try {
       redisTarget(splitStateUrl(url).connection, maskUrl(url));
     } catch (err) {

@@ -6,7 +6,7 @@ import { maskUrl } from "./mask-url.js";
 import { MemoryStateStore } from "./memory.js";
 import type { StateStore } from "./port.js";
 import { RedisStateStore } from "./redis.js";
-import { isSentinelScheme, redisTarget, splitStateUrl } from "./redis-target.js";
+import { isMultiHostScheme, redisTarget, splitStateUrl } from "./redis-target.js";
 import { SqliteStateStore } from "./sqlite.js";
 
 export { maskUrl };
@@ -15,9 +15,10 @@ export { maskUrl };
  * `memory:` keeps state in the process; `sqlite:` (or no URL) uses `<dataDir>/state.db`,
  * `sqlite:///abs/file.db` an absolute file and `sqlite:file.db` a file under `dataDir`, with
  * `?strict=true` for `synchronous=FULL`; `redis://[user:password@]host:port/db` (or `rediss://`)
- * shares state through Redis, and `redis+sentinel://host:port[,host:port…]/<primary name>/db` (or
- * `rediss+sentinel://`) through the primary a set of Redis Sentinels names (`redis-target.ts`);
- * both with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
+ * shares state through Redis, `redis+sentinel://host:port[,host:port…]/<primary name>/db` (or
+ * `rediss+sentinel://`) through the primary a set of Redis Sentinels names, and
+ * `redis+cluster://host:port[,host:port…]` (or `rediss+cluster://`) through a Redis Cluster
+ * (`redis-target.ts`); all with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
  * (how old a node's copy of the population profiles may get; 0 reads them every time) and
  * `?profile_cache_size=10000` (how many identity profiles a node keeps a version-checked copy of; 0
  * none). A Redis store is connected before it is returned, so a wrong address fails at startup.
@@ -27,12 +28,12 @@ export async function openStateStore(url: string | undefined, dataDir: string): 
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(spec)?.[1]?.toLowerCase() ?? "";
   if (spec === "" || scheme === "sqlite") return openSqlite(spec, dataDir);
   if (scheme === "memory") return new MemoryStateStore();
-  if (scheme === "redis" || scheme === "rediss" || isSentinelScheme(scheme)) {
+  if (scheme === "redis" || scheme === "rediss" || isMultiHostScheme(scheme)) {
     return openRedis(spec, scheme);
   }
   throw new SignalboxError(
     "CONFIG_INVALID",
-    `state URL '${maskUrl(spec)}' is not supported: use memory:, sqlite:, sqlite:///path/state.db, redis://host:port/db or redis+sentinel://host:port[,host:port]/primary-name/db`,
+    `state URL '${maskUrl(spec)}' is not supported: use memory:, sqlite:, sqlite:///path/state.db, redis://host:port/db, redis+sentinel://host:port[,host:port]/primary-name/db or redis+cluster://host:port[,host:port]`,
   );
 }
 
@@ -68,14 +69,14 @@ async function openRedis(spec: string, scheme: string): Promise<StateStore> {
   const commandTimeoutMs = wholeNumberParam(params, "timeout_ms", 1, "milliseconds", spec);
   const populationRefreshMs = wholeNumberParam(params, "population_refresh_ms", 0, "milliseconds", spec);
   const profileCacheSize = wholeNumberParam(params, "profile_cache_size", 0, "profiles", spec);
-  if (!isSentinelScheme(scheme)) {
+  if (!isMultiHostScheme(scheme)) {
     try {
       new URL(url);
     } catch {
       throw new SignalboxError("CONFIG_INVALID", `state URL '${maskUrl(spec)}' is not a valid redis URL`);
     }
   }
-  // A Sentinel URL's parts are checked here, so a mistake names the URL as the operator wrote it.
+  // A Sentinel or Cluster URL's parts are checked here, so a mistake names the URL as the operator wrote it.
   redisTarget(url, maskUrl(spec));
   const store = new RedisStateStore({
     url,

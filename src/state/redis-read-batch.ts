@@ -5,7 +5,8 @@
  * in the same pipeline); Redis runs one script instead of one per decision. Claims of one call are
  * taken in order, exactly as separate calls would take them.
  *
- * Like coalesced writes, a call spans identities and so Cluster slots; see docs/state.md.
+ * Like coalesced writes, a call spans identities and so Cluster slots: on a Redis Cluster the store
+ * splits it by slot (redis-cluster-split.ts, ADR 0020).
  */
 
 import { type Queued, TickBatch } from "./tick-batch.js";
@@ -40,7 +41,7 @@ export interface ScriptRead {
 }
 
 /** Sends one call of the read script and resolves with its flat reply: per counter, then per claim, then per profile. */
-export type SendRead = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
+export type SendRead = (read: ScriptRead) => Promise<unknown>;
 
 /** Most counters, claims and profile checks one call carries; more waiting reads go in further calls of the same turn. */
 const MAX_BATCH_ITEMS = 1024;
@@ -88,7 +89,7 @@ export class ReadBatcher extends TickBatch<ScriptRead, unknown[]> {
       for (const p of item.profiles) profiles.push(p);
     }
     const merged: ScriptRead = { counters, claims, profiles };
-    this.sendRead(readKeys(merged), readArgs(merged)).then(
+    this.sendRead(merged).then(
       (reply) => {
         const flat = reply as unknown[];
         let counter = 0;

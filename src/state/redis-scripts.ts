@@ -35,6 +35,12 @@ export const INDEX_SUFFIX = ":z:";
 /** Op codes of the write script's ARGV, one letter each so the argument list stays short. */
 export const OP = { see: "s", set: "v", incr: "i", distinct: "h", pending: "d" } as const;
 
+/** How many ARGV entries each op takes, its code and key index included (see `WRITE`). */
+export const OP_LENGTH: Readonly<Record<string, number>> = { s: 6, v: 4, i: 6, h: 4, d: 4 };
+
+/** The ops that touch a profile, and so raise its version and have a `{before, after, evicted}` in the reply. */
+export const PROFILE_OPS: ReadonlySet<string> = new Set([OP.see, OP.set]);
+
 /**
  * The counters, claims and version checks of a decision (or of several, coalesced), in one script.
  * KEYS: the counter hashes, then the claim strings, then the profile hashes to check. ARGV: counter

@@ -5,8 +5,9 @@
  * one command. The batch is atomic as a whole, so each decision's write stays atomic; if the call
  * fails, every write in it fails with the same error (a decision's write never half-applies alone).
  *
- * Scripts cannot span Redis Cluster slots, and a batch spans identities. The adapter talks to one
- * Redis (with or without replicas or Sentinel), where this does not matter; see docs/state.md.
+ * Scripts cannot span Redis Cluster slots, and a batch spans identities: on a Redis Cluster the
+ * store splits the call by slot (redis-cluster-split.ts, ADR 0020), and the batch is then atomic per
+ * slot, not as a whole.
  */
 
 import type { CopyOp } from "./redis-profile-cache.js";

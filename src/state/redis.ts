@@ -6,7 +6,7 @@
  * node-local copies checked by version on every read (redis-profile-cache.ts, ADR 0018).
  */
 
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
 import type { JsonObject } from "../model/request.js";
 import { maskUrl } from "./mask-url.js";
@@ -24,19 +24,21 @@ import {
   type StateUpdate,
 } from "./port.js";
 import { isStorableKey } from "./profile-ops.js";
+import { splitRead, splitWrite } from "./redis-cluster-split.js";
 import { PopulationCache } from "./redis-population.js";
 import { type CopyOp, ProfileCopies, type ProfileCopy } from "./redis-profile-cache.js";
 import { parseProfile, readProfileHash, type StoredHash } from "./redis-profile-hash.js";
 import { type ProfileCheckArgs, ReadBatcher, readArgs, readKeys, type ScriptRead } from "./redis-read-batch.js";
 import { INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
-import { redisTarget } from "./redis-target.js";
+import { type RedisTarget, redisTarget } from "./redis-target.js";
 import { WriteBatcher } from "./redis-write-batch.js";
 
 export interface RedisStateOptions {
   /**
    * `redis://[user:password@]host:port/db` (or `rediss://` for TLS), or
    * `redis+sentinel://host:port[,host:port…]/<primary name>/db` (or `rediss+sentinel://`) for the
-   * primary a set of Redis Sentinels names (see `redis-target.ts`).
+   * primary a set of Redis Sentinels names, or `redis+cluster://host:port[,host:port…]` (or
+   * `rediss+cluster://`) for a Redis Cluster (see `redis-target.ts`).
    */
   url: string;
   /** Prefix of every key, e.g. `sb:` (the default); lets several deployments share one Redis. */
@@ -77,7 +79,9 @@ export class RedisStateStore implements StateStore {
   roundTrips = 0;
   /** The Redis client name (`CLIENT LIST`) of this store's connection, unique per store. */
   readonly connectionName = `signalbox-state-${process.pid}-${++instances}`;
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
+  /** Talking to a Redis Cluster: script calls are split by hash slot (ADR 0020). */
+  readonly cluster: boolean;
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly profileTtlMs: number;
@@ -85,7 +89,7 @@ export class RedisStateStore implements StateStore {
   /** This node's copies of identity profiles, each with the version of the hash it equals. */
   readonly copies: ProfileCopies;
   /** Coalesces the counters, claims and profile checks of the reads of one event-loop turn into one script call. */
-  readonly reads = new ReadBatcher((keys, args) => this.evalScript(READ, keys, args));
+  readonly reads = new ReadBatcher((read) => this.sendRead(read));
   /** Coalesces the writes of one event-loop turn into one script call. */
   readonly writes = new WriteBatcher((keys, ops, copyOps) => this.sendWrite(keys, ops, copyOps));
   private readonly coalesce: boolean;
@@ -133,23 +137,8 @@ export class RedisStateStore implements StateStore {
       // not resent; its decision has taken its on_error path already.
       reconnectOnError: (err) => err.message.startsWith("READONLY"),
     };
-    this.redis =
-      target.kind === "server"
-        ? new Redis(target.url, common)
-        : new Redis({
-            ...common,
-            sentinels: target.sentinels.map((a) => ({ host: a.host, port: a.port })),
-            name: target.name,
-            db: target.db,
-            ...(target.username !== undefined ? { username: target.username } : {}),
-            ...(target.password !== undefined ? { password: target.password } : {}),
-            ...(target.sentinelUsername !== undefined ? { sentinelUsername: target.sentinelUsername } : {}),
-            ...(target.sentinelPassword !== undefined ? { sentinelPassword: target.sentinelPassword } : {}),
-            ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
-            sentinelCommandTimeout: this.timeoutMs,
-            // Hear of a failover from the sentinels at once, rather than at the next failed call.
-            failoverDetector: true,
-          });
+    this.cluster = target.kind === "cluster";
+    this.redis = client(target, common, this.timeoutMs);
     // Errors surface through the rejected calls; without a listener ioredis would log every retry.
     this.redis.on("error", () => {});
     // The profile copies outlive a reconnection to the same server (`noteServer`): every read checks
@@ -157,6 +146,19 @@ export class RedisStateStore implements StateStore {
     this.redis.on("ready", () => {
       this.scriptsLoaded = false;
     });
+    if (this.redis instanceof Cluster) {
+      // A node joining or leaving (a failover, a resharding, a restart) may put slots on a server
+      // whose hashes and clock differ from the one the copies came from: drop them, as `noteServer`
+      // does when the server behind a single connection changes.
+      const changed = (): void => {
+        // The nodes met while connecting are not changes.
+        if (this.scriptsLoaded || this.copies.size > 0) this.serverChanges += 1;
+        this.copies.clear();
+        this.population.clear();
+      };
+      this.redis.on("+node", changed);
+      this.redis.on("-node", changed);
+    }
   }
 
   /** Most identity profiles this node keeps a copy of (0: none). */
@@ -185,6 +187,18 @@ export class RedisStateStore implements StateStore {
     } else if (status !== "ready") {
       throw unavailable(`redis is not connected (${status})`);
     }
+    if (!this.scriptsLoaded && this.redis instanceof Cluster) {
+      // Every primary gets the scripts; one that joins later gets them with its first NOSCRIPT.
+      await this.bounded(
+        Promise.all(
+          (this.redis as Cluster)
+            .nodes("master")
+            .flatMap((node) => SCRIPTS.map((sc) => node.script("LOAD", sc.source))),
+        ),
+        "script load",
+      );
+      this.scriptsLoaded = true;
+    }
     if (!this.scriptsLoaded) {
       // Checked on each (re)connection, with the scripts: a Cluster node would refuse every call.
       // A server that refuses INFO (some managed services rename it) is taken as not clustered.
@@ -198,9 +212,8 @@ export class RedisStateStore implements StateStore {
       if (info !== undefined && !info[0] && /^cluster_enabled:1\s*$/m.test(String(info[1]))) {
         throw new SignalboxError(
           "CONFIG_INVALID",
-          "this Redis runs in Cluster mode, which the Redis state adapter does not support yet: its scripts take " +
-            "keys of several identities at once, which Cluster refuses (CROSSSLOT). Use a single Redis, with " +
-            "replicas or Sentinel for failover (docs/state.md, Cluster status)",
+          "this Redis runs in Cluster mode: name its nodes with redis+cluster://host:port[,host:port…] so " +
+            "that calls are split by hash slot (docs/state.md, Redis Cluster)",
         );
       }
       this.scriptsLoaded = true;
@@ -316,7 +329,30 @@ export class RedisStateStore implements StateStore {
   /** The counters, claims and profile checks of one read: one script call, or a share of the turn's call. */
   private readScript(read: ScriptRead): Promise<unknown[]> {
     if (this.coalesce) return this.reads.add(read);
-    return this.evalScript(READ, readKeys(read), readArgs(read)) as Promise<unknown[]>;
+    return this.sendRead(read) as Promise<unknown[]>;
+  }
+
+  /** One call of the read script; on a Cluster one per hash slot, sent together, their replies merged. */
+  private async sendRead(read: ScriptRead): Promise<unknown> {
+    if (!this.cluster) return this.evalScript(READ, readKeys(read), readArgs(read));
+    const split = splitRead(read);
+    if (split.calls.length === 1) return this.evalScript(READ, readKeys(read), readArgs(read));
+    const replies = await Promise.all(split.calls.map((part) => this.evalScript(READ, readKeys(part), readArgs(part))));
+    return split.merge(replies);
+  }
+
+  /**
+   * One call of the write script; on a Cluster one per hash slot, sent together. Each is atomic, the
+   * whole is not: if one fails, the others may have applied (the caller sees the failure).
+   */
+  private async evalWrite(keys: readonly string[], ops: readonly (string | number)[]): Promise<unknown> {
+    if (!this.cluster) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
+    const split = splitWrite(keys, ops);
+    if (split.calls.length === 1) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
+    const replies = await Promise.all(
+      split.calls.map((part) => this.evalScript(WRITE, part.keys, [this.profileTtlMs, ...part.ops])),
+    );
+    return split.merge(replies);
   }
 
   async write(updates: readonly StateUpdate[], now: number): Promise<void> {
@@ -393,10 +429,10 @@ export class RedisStateStore implements StateStore {
     ops: readonly (string | number)[],
     copyOps: readonly CopyOp[],
   ): Promise<unknown> {
-    if (copyOps.length === 0) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
+    if (copyOps.length === 0) return this.evalWrite(keys, ops);
     let reply: unknown;
     try {
-      reply = await this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
+      reply = await this.evalWrite(keys, ops);
     } catch (err) {
       this.copies.afterFailedWrite(copyOps);
       throw err;
@@ -437,18 +473,31 @@ export class RedisStateStore implements StateStore {
     ];
     let total = 0;
     for (const pattern of patterns) {
-      const names = pattern.endsWith("*") ? await this.scanAll(pattern) : [pattern];
+      const names = pattern.endsWith("*")
+        ? (await Promise.all(this.primaries().map((node) => scanAll(node, pattern)))).flat()
+        : [pattern];
       for (const name of names) total += Number((await this.redis.memory("USAGE", name, "SAMPLES", "0")) ?? 0);
     }
     return total;
   }
 
-  /** Deletes every key under this store's prefix (SCAN + DEL); for tests, benchmarks and decommissioning. */
+  /** Deletes every key under this store's prefix (SCAN + DEL, on every primary of a Cluster); for tests, benchmarks and decommissioning. */
   async flushPrefix(): Promise<number> {
     await this.ready();
-    const keys = await this.scanAll(`${globEscape(this.prefix)}*`);
-    for (let i = 0; i < keys.length; i += 500) await this.redis.del(...keys.slice(i, i + 500));
-    return keys.length;
+    let deleted = 0;
+    for (const node of this.primaries()) {
+      const keys = await scanAll(node, `${globEscape(this.prefix)}*`);
+      // One key per DEL on a Cluster node: a multi-key DEL must stay within one slot.
+      if (this.cluster) await Promise.all(keys.map((k) => node.del(k)));
+      else for (let i = 0; i < keys.length; i += 500) await node.del(...keys.slice(i, i + 500));
+      deleted += keys.length;
+    }
+    return deleted;
+  }
+
+  /** The servers that hold keys: the one server, or every primary of a Cluster. */
+  private primaries(): Redis[] {
+    return this.redis instanceof Cluster ? this.redis.nodes("master") : [this.redis];
   }
 
   async close(): Promise<void> {
@@ -544,17 +593,6 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  private async scanAll(pattern: string): Promise<string[]> {
-    const out: string[] = [];
-    let cursor = "0";
-    do {
-      const [nextCursor, keys] = await this.redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = nextCursor;
-      out.push(...keys);
-    } while (cursor !== "0");
-    return out;
-  }
-
   private async bounded<T>(work: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -575,6 +613,60 @@ export class RedisStateStore implements StateStore {
 
   private assertOpen(): void {
     if (this.closed) throw new Error("state store is closed");
+  }
+}
+
+/** Every key matching `pattern` on one server (SCAN). */
+async function scanAll(node: Redis, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = "0";
+  do {
+    const [nextCursor, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = nextCursor;
+    out.push(...keys);
+  } while (cursor !== "0");
+  return out;
+}
+
+/** The ioredis client for a target: one connection, one through Sentinel, or a Cluster client. */
+function client(target: RedisTarget, common: RedisOptions, timeoutMs: number): Redis | Cluster {
+  const credentials = (t: { username?: string; password?: string }) => ({
+    ...(t.username !== undefined ? { username: t.username } : {}),
+    ...(t.password !== undefined ? { password: t.password } : {}),
+  });
+  switch (target.kind) {
+    case "server":
+      return new Redis(target.url, common);
+    case "sentinel":
+      return new Redis({
+        ...common,
+        sentinels: target.sentinels.map((a) => ({ host: a.host, port: a.port })),
+        name: target.name,
+        db: target.db,
+        ...credentials(target),
+        ...(target.sentinelUsername !== undefined ? { sentinelUsername: target.sentinelUsername } : {}),
+        ...(target.sentinelPassword !== undefined ? { sentinelPassword: target.sentinelPassword } : {}),
+        ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+        sentinelCommandTimeout: timeoutMs,
+        // Hear of a failover from the sentinels at once, rather than at the next failed call.
+        failoverDetector: true,
+      });
+    case "cluster": {
+      const { lazyConnect, enableAutoPipelining, retryStrategy, enableOfflineQueue, ...perNode } = common;
+      return new Cluster(
+        target.nodes.map((a) => ({ host: a.host, port: a.port })),
+        {
+          lazyConnect,
+          enableAutoPipelining,
+          enableOfflineQueue,
+          clusterRetryStrategy: retryStrategy ?? null,
+          slotsRefreshTimeout: timeoutMs,
+          // A redirection (MOVED, ASK) is followed at once; a failover is waited out by the caller's timeout.
+          retryDelayOnFailover: 100,
+          redisOptions: { ...perNode, ...credentials(target), ...(target.tls ? { tls: {} } : {}) },
+        },
+      );
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-/** Redis state URLs: one server passed on whole, Sentinel URLs read part by part with errors that say what is wrong. */
+/** Redis state URLs: one server passed on whole, Sentinel and Cluster URLs read part by part with errors that say what is wrong. */
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -77,6 +77,58 @@ describe("redisTarget", () => {
     expect(() => target("redis+sentinel://app:hunter2@s1/main/x?sentinel_password=hunter3")).toThrow(
       "state URL 'redis+sentinel://app:***@s1/main/x?sentinel_password=***' has a database 'x'",
     );
+  });
+});
+
+describe("redisTarget of a Cluster URL", () => {
+  it("reads the nodes (port 6379 by default), the credentials and TLS", () => {
+    expect(target("redis+cluster://app:p%40ss@10.0.0.1:7000,node-b,[::1]:7002")).toEqual({
+      kind: "cluster",
+      nodes: [
+        { host: "10.0.0.1", port: 7000 },
+        { host: "node-b", port: 6379 },
+        { host: "::1", port: 7002 },
+      ],
+      username: "app",
+      password: "p@ss",
+      tls: false,
+    });
+    expect(target("rediss+cluster://:secret@n1:7000/0")).toEqual({
+      kind: "cluster",
+      nodes: [{ host: "n1", port: 7000 }],
+      password: "secret",
+      tls: true,
+    });
+    expect(target("redis+cluster://n1:7000/")).toMatchObject({ kind: "cluster", nodes: [{ host: "n1", port: 7000 }] });
+  });
+
+  it.each([
+    ["redis+cluster://", /names no cluster node/],
+    ["redis+cluster:///0", /names no cluster node/],
+    ["redis+cluster://n1:7000/2", /path '\/2': a Redis Cluster has only database 0/],
+    ["redis+cluster://n1:7000/0/x", /path '\/0\/x'/],
+    ["redis+cluster://n1:0", /cluster node 'n1:0' whose port is not between 1 and 65535/],
+    ["redis+cluster://n1,,n2", /cluster node '' that is not host\[:port\]/],
+    ["redis+cluster://n1?family=6", /parameter 'family' that a Cluster URL does not take/],
+  ])("refuses %s", (url, message) => {
+    expect(() => target(url)).toThrow(message);
+    expect(() => target(url)).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
+  });
+
+  it("masks the password of a Cluster URL in its errors", () => {
+    expect(() => target("redis+cluster://app:hunter2@n1/5")).toThrow(
+      "state URL 'redis+cluster://app:***@n1/5' has a path",
+    );
+  });
+
+  it("is checked by openStateStore before connecting, and an unreachable cluster fails within the timeout", async () => {
+    const bad = await openStateStore("redis+cluster://n1/5?prefix=sb:", dir).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: "CONFIG_INVALID" });
+    const started = Date.now();
+    const err = await openStateStore("redis+cluster://127.0.0.1:1?timeout_ms=300", dir).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "STATE_UNAVAILABLE" });
+    expect(String((err as Error).message)).toContain("redis+cluster://127.0.0.1:1");
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 

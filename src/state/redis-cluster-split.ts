@@ -1,0 +1,140 @@
+/**
+ * Splits a call of the read or write script by Redis Cluster hash slot (ADR 0020): a script may only
+ * touch keys of one slot, while a coalesced call spans many identities. Every state key carries its
+ * identity as a hash tag, so each counter, claim, profile check and write op belongs to exactly one
+ * slot; the call becomes one call per slot, sent together, and their replies are put back in the
+ * order one call would have given them, so the callers cannot tell the difference.
+ */
+
+import { keySlot } from "./redis-cluster-slot.js";
+import type { ScriptRead } from "./redis-read-batch.js";
+import { OP_LENGTH, PROFILE_OPS } from "./redis-scripts.js";
+
+/** Part calls of a split, and how to merge their replies (given in the same order) into one. */
+export interface Split<Call> {
+  readonly calls: readonly Call[];
+  merge(replies: readonly unknown[]): unknown[];
+}
+
+/** A read script call per slot; the merged reply is per counter, then per claim, then per profile, as for one call. */
+export function splitRead(read: ScriptRead): Split<ScriptRead> {
+  type Part = {
+    counters: ScriptRead["counters"][number][];
+    claims: ScriptRead["claims"][number][];
+    profiles: ScriptRead["profiles"][number][];
+    at: number[];
+  };
+  const parts = new Map<number, Part>();
+  const partOf = (key: string): Part => {
+    const slot = keySlot(key);
+    let part = parts.get(slot);
+    if (part === undefined) {
+      part = { counters: [], claims: [], profiles: [], at: [] };
+      parts.set(slot, part);
+    }
+    return part;
+  };
+  // `at`: where each of a part's reply entries goes in the merged reply, in the part's reply order
+  // (its counters, then its claims, then its profiles).
+  const places = new Map<Part, { counters: number[]; claims: number[]; profiles: number[] }>();
+  const placesOf = (part: Part) => {
+    let p = places.get(part);
+    if (p === undefined) {
+      p = { counters: [], claims: [], profiles: [] };
+      places.set(part, p);
+    }
+    return p;
+  };
+  let index = 0;
+  for (const c of read.counters) {
+    const part = partOf(c.key);
+    part.counters.push(c);
+    placesOf(part).counters.push(index++);
+  }
+  for (const c of read.claims) {
+    const part = partOf(c.key);
+    part.claims.push(c);
+    placesOf(part).claims.push(index++);
+  }
+  for (const p of read.profiles) {
+    const part = partOf(p.key);
+    part.profiles.push(p);
+    placesOf(part).profiles.push(index++);
+  }
+  const all = [...parts.values()];
+  for (const part of all) {
+    const p = placesOf(part);
+    part.at = [...p.counters, ...p.claims, ...p.profiles];
+  }
+  return {
+    calls: all.map(({ counters, claims, profiles }) => ({ counters, claims, profiles })),
+    merge(replies) {
+      const out = new Array<unknown>(index);
+      all.forEach((part, i) => {
+        const reply = replies[i] as unknown[];
+        for (let j = 0; j < part.at.length; j++) out[part.at[j] as number] = reply[j];
+      });
+      return out;
+    },
+  };
+}
+
+/** One call of the write script: its keys, and ops whose key indexes (1-based) point into them. */
+export interface WriteCall {
+  readonly keys: string[];
+  readonly ops: (string | number)[];
+}
+
+/**
+ * A write script call per slot, each with its own keys and the ops on them in their original order.
+ * The merged reply lists `{before, after, evicted}` per profile in the order the whole call first
+ * touched them, as one call would.
+ */
+export function splitWrite(keys: readonly string[], ops: readonly (string | number)[]): Split<WriteCall> {
+  type Part = WriteCall & { readonly indexOf: Map<string, number> };
+  const parts = new Map<number, Part>();
+  /** Per profile first touched, in order: the part holding it. */
+  const touched: Part[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < ops.length; ) {
+    const op = String(ops[i]);
+    const length = OP_LENGTH[op];
+    if (length === undefined) throw new Error(`state write: unknown op '${op}' at argument ${i}`);
+    const key = keys[(ops[i + 1] as number) - 1];
+    if (key === undefined) throw new Error(`state write: op '${op}' at argument ${i} names no key`);
+    const slot = keySlot(key);
+    let part = parts.get(slot);
+    if (part === undefined) {
+      part = { keys: [], ops: [], indexOf: new Map() };
+      parts.set(slot, part);
+    }
+    let k = part.indexOf.get(key);
+    if (k === undefined) {
+      k = part.keys.push(key);
+      part.indexOf.set(key, k);
+    }
+    part.ops.push(op, k);
+    for (let j = 2; j < length; j++) part.ops.push(ops[i + j] as string | number);
+    if (PROFILE_OPS.has(op) && !seen.has(key)) {
+      seen.add(key);
+      touched.push(part);
+    }
+    i += length;
+  }
+  const all = [...parts.values()];
+  return {
+    calls: all.map(({ keys: k, ops: o }) => ({ keys: k, ops: o })),
+    merge(replies) {
+      const replyOf = new Map(all.map((part, i) => [part, replies[i] as unknown[]]));
+      const cursor = new Map<Part, number>();
+      const out: unknown[] = [];
+      for (const part of touched) {
+        const reply = replyOf.get(part) as unknown[];
+        const at = cursor.get(part) ?? 0;
+        out.push(reply[at], reply[at + 1], reply[at + 2]);
+        cursor.set(part, at + 3);
+      }
+      return out;
+    },
+  };
+}

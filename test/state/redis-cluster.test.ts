@@ -1,0 +1,151 @@
+/**
+ * Redis state on a Redis Cluster (ADR 0020): three cluster-enabled `redis-server` masters of the
+ * test's own on free loopback ports (the machine's Redis is a single server). The state conformance
+ * suite runs through a `redis+cluster://` URL with the node's profile copies on and off; coalesced
+ * script calls are split by hash slot and reach every master; two stores (two nodes) on one prefix
+ * see one world; and a plain `redis://` URL at a cluster node is refused with what to use instead.
+ */
+
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStateStore } from "../../src/state/open-state.js";
+import type { StateQuery } from "../../src/state/port.js";
+import type { RedisStateStore } from "../../src/state/redis.js";
+import { keySlot } from "../../src/state/redis-cluster-slot.js";
+import { RedisClusterSet } from "../scaleout/redis-cluster-set.js";
+import { redisServerFor } from "../scaleout/redis-process.js";
+import { runStateConformance, see } from "./conformance.js";
+import { LIVE_COPIES } from "./redis-live-copies.js";
+
+const RUN = `sbcluster-${randomUUID().slice(0, 8)}`;
+const T0 = 1_700_000_000_000;
+
+const installed = await redisServerFor("the Redis Cluster tests");
+
+describe.skipIf(!installed)("redis state on a Redis Cluster", () => {
+  let dir: string;
+  let cluster: RedisClusterSet;
+  let stores = 0;
+
+  const clusterUrl = (params: string) => `${cluster.url}?prefix=${RUN}:${++stores}:&${params}`;
+  const open = async (params = "timeout_ms=1000") => (await openStateStore(clusterUrl(params), dir)) as RedisStateStore;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "signalbox-redis-cluster-"));
+    cluster = await RedisClusterSet.start(dir);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  runStateConformance("redis on a Cluster, profile copies on", () => open(), undefined, {
+    approximateDistinct: true,
+    liveSnapshots: LIVE_COPIES,
+  });
+
+  runStateConformance("redis on a Cluster, profile copies off", () => open("profile_cache_size=0"), undefined, {
+    approximateDistinct: true,
+  });
+
+  it("places keys where Redis Cluster does: the adapter's slot is the server's", async () => {
+    const store = await open();
+    try {
+      for (const state of ["user:alice", "ip:10.0.0.1", "global:login", "user:{odd}%key"]) {
+        const key = store.key(state, "profile");
+        const server = await cluster.portOf(key);
+        // The master holding the key's slot is the one CLUSTER SLOTS names for the adapter's slot.
+        const sameSlot = await cluster.portOf(`{${key.slice(key.indexOf("{") + 1, key.indexOf("}"))}}`);
+        expect(server).toBe(sameSlot);
+        expect(keySlot(key)).toBe(keySlot(store.key(`${state}:fails`, "counter")));
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("splits a turn's coalesced read and write by slot, reaching every master, one world for all", async () => {
+    const store = await open();
+    try {
+      const users = Array.from({ length: 30 }, (_, i) => `user:u${i}`);
+      const masters = new Set(await Promise.all(users.map((u) => cluster.portOf(store.key(u, "profile")))));
+      expect(masters.size).toBe(3);
+      const query: StateQuery = {
+        profiles: users,
+        counters: users.map((u) => ({ key: `${u}:logins`, windowMs: 3_600_000 })),
+        claims: [],
+      };
+      await store.read(query, T0); // the node now holds a copy of each (empty) profile
+      const before = await scriptCalls(cluster);
+      // One turn: thirty identities' writes coalesce into one call, which must be split by slot.
+      await Promise.all(
+        users.map((u, i) =>
+          store.write(
+            [
+              see(u, "devices", `d${i}`, T0),
+              { op: "incr", counter: `${u}:logins`, windowMs: 3_600_000, at: T0, by: 1 },
+            ],
+            T0,
+          ),
+        ),
+      );
+      const hits = store.copies.stats.hits;
+      const snapshot = await store.read(query, T0 + 1);
+      const after = await scriptCalls(cluster);
+      for (const port of cluster.ports) expect((after.get(port) ?? 0) - (before.get(port) ?? 0)).toBeGreaterThan(0);
+      users.forEach((u, i) => {
+        expect(Object.keys(snapshot.profiles.get(u)?.sets.devices ?? {})).toEqual([`d${i}`]);
+        expect(snapshot.counters.get(`${u}:logins`)?.count).toBe(1);
+      });
+      // The split write's merged versions brought every copy up to date: each read was served from it.
+      expect(store.copies.stats.hits - hits).toBe(users.length);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("lets two nodes on one prefix see one world: a token claimed on one is a replay on the other", async () => {
+    const params = `prefix=${RUN}:shared:&timeout_ms=1000`;
+    const a = (await openStateStore(`${cluster.url}?${params}`, dir)) as RedisStateStore;
+    const b = (await openStateStore(`${cluster.url}?${params}`, dir)) as RedisStateStore;
+    try {
+      const claim = (holder: string): StateQuery => ({
+        profiles: [],
+        counters: [],
+        claims: [{ key: "token:jti-1", holder: { node: holder }, ttlMs: 60_000 }],
+      });
+      const first = await a.read(claim("a"), T0);
+      const second = await b.read(claim("b"), T0 + 1);
+      expect(first.claims.get("token:jti-1")).toEqual({ won: true, first: { node: "a" } });
+      expect(second.claims.get("token:jti-1")).toEqual({ won: false, first: { node: "a" } });
+      // What one node learns, the other reads.
+      await a.write([see("user:shared", "countries", "NO", T0)], T0);
+      const read = await b.read({ profiles: ["user:shared"], counters: [], claims: [] }, T0 + 2);
+      expect(Object.keys(read.profiles.get("user:shared")?.sets.countries ?? {})).toEqual(["NO"]);
+    } finally {
+      await a.flushPrefix();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("refuses a plain redis:// URL at a cluster node at start, naming redis+cluster:// instead", async () => {
+    const url = `redis://127.0.0.1:${cluster.ports[0]}/0`;
+    const err = await openStateStore(url, dir).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "CONFIG_INVALID" });
+    expect(String((err as Error).message)).toMatch(
+      /state store at 'redis:\/\/127\.0\.0\.1:\d+\/0': this Redis runs in Cluster mode: name its nodes with redis\+cluster:\/\//,
+    );
+  });
+});
+
+/** Script calls per master so far: EVALSHA, plus EVAL (the first call on a master that lacked the script). */
+async function scriptCalls(cluster: RedisClusterSet): Promise<Map<number, number>> {
+  const sha = await cluster.commandCalls("evalsha");
+  const plain = await cluster.commandCalls("eval");
+  return new Map(cluster.ports.map((p) => [p, (sha.byPort.get(p) ?? 0) + (plain.byPort.get(p) ?? 0)]));
+}
