@@ -1,9 +1,10 @@
 /**
- * Splits a call of the read or write script by Redis Cluster hash slot (ADR 0020): a script may only
- * touch keys of one slot, while a coalesced call spans many identities. Every state key carries its
- * identity as a hash tag, so each counter, claim, profile check and write op belongs to exactly one
- * slot; the call becomes one call per slot, sent together, and their replies are put back in the
- * order one call would have given them, so the callers cannot tell the difference.
+ * Splits a call of the read or write script by Redis Cluster hash slot, or by the node serving it
+ * (ADR 0020): a script may only touch keys of one slot (of one node, with Redis 7's
+ * `allow-cross-slot-keys`), while a coalesced call spans many identities. Every state key carries
+ * its identity as a hash tag, so each counter, claim, profile check and write op belongs to exactly
+ * one slot; the call becomes one call per group, sent together, and their replies are put back in
+ * the order one call would have given them, so the callers cannot tell the difference.
  */
 
 import { keySlot } from "./redis-cluster-slot.js";
@@ -16,21 +17,24 @@ export interface Split<Call> {
   merge(replies: readonly unknown[]): unknown[];
 }
 
-/** A read script call per slot; the merged reply is per counter, then per claim, then per profile, as for one call. */
-export function splitRead(read: ScriptRead): Split<ScriptRead> {
+/** Which call a key goes in: its slot by default (`keySlot`), or the node serving its slot. */
+export type GroupOf = (key: string) => number | string;
+
+/** A read script call per group; the merged reply is per counter, then per claim, then per profile, as for one call. */
+export function splitRead(read: ScriptRead, groupOf: GroupOf = keySlot): Split<ScriptRead> {
   type Part = {
     counters: ScriptRead["counters"][number][];
     claims: ScriptRead["claims"][number][];
     profiles: ScriptRead["profiles"][number][];
     at: number[];
   };
-  const parts = new Map<number, Part>();
+  const parts = new Map<number | string, Part>();
   const partOf = (key: string): Part => {
-    const slot = keySlot(key);
-    let part = parts.get(slot);
+    const group = groupOf(key);
+    let part = parts.get(group);
     if (part === undefined) {
       part = { counters: [], claims: [], profiles: [], at: [] };
-      parts.set(slot, part);
+      parts.set(group, part);
     }
     return part;
   };
@@ -86,13 +90,17 @@ export interface WriteCall {
 }
 
 /**
- * A write script call per slot, each with its own keys and the ops on them in their original order.
+ * A write script call per group, each with its own keys and the ops on them in their original order.
  * The merged reply lists `{before, after, evicted}` per profile in the order the whole call first
  * touched them, as one call would.
  */
-export function splitWrite(keys: readonly string[], ops: readonly (string | number)[]): Split<WriteCall> {
+export function splitWrite(
+  keys: readonly string[],
+  ops: readonly (string | number)[],
+  groupOf: GroupOf = keySlot,
+): Split<WriteCall> {
   type Part = WriteCall & { readonly indexOf: Map<string, number> };
-  const parts = new Map<number, Part>();
+  const parts = new Map<number | string, Part>();
   /** Per profile first touched, in order: the part holding it. */
   const touched: Part[] = [];
   const seen = new Set<string>();
@@ -102,11 +110,11 @@ export function splitWrite(keys: readonly string[], ops: readonly (string | numb
     if (length === undefined) throw new Error(`state write: unknown op '${op}' at argument ${i}`);
     const key = keys[(ops[i + 1] as number) - 1];
     if (key === undefined) throw new Error(`state write: op '${op}' at argument ${i} names no key`);
-    const slot = keySlot(key);
-    let part = parts.get(slot);
+    const group = groupOf(key);
+    let part = parts.get(group);
     if (part === undefined) {
       part = { keys: [], ops: [], indexOf: new Map() };
-      parts.set(slot, part);
+      parts.set(group, part);
     }
     let k = part.indexOf.get(key);
     if (k === undefined) {

@@ -358,3 +358,25 @@ return out
 );
 
 export const SCRIPTS: readonly RedisScript[] = [READ, WRITE];
+
+/**
+ * The same scripts for a Redis Cluster whose primaries all run Redis 7 or later, so that the adapter
+ * sends one call per node rather than one per slot (ADR 0020). A call's declared keys must share one
+ * slot even so, but the script flag `allow-cross-slot-keys` lets a script reach keys of other slots
+ * that the same node serves. So such a call declares one key (its first, which routes it) and passes
+ * the whole key list in ARGV: `ARGV[1]` is the key count, the keys follow, then the script's own
+ * arguments. The first lines rebuild `KEYS` and `ARGV` as the script proper expects them (as
+ * locals: Redis 7 makes globals read-only). A key of a slot the node no longer serves (a resharding
+ * under way) fails the call, like a `MOVED` would. The flag line must come first; Redis 6 cannot
+ * compile it.
+ */
+const CROSS_SLOT_PREAMBLE = `#!lua flags=allow-cross-slot-keys
+local nkeys = tonumber(ARGV[1])
+local keys, argv = {}, {}
+for i = 1, nkeys do keys[i] = ARGV[i + 1] end
+for i = nkeys + 2, #ARGV do argv[#argv + 1] = ARGV[i] end
+local KEYS, ARGV = keys, argv`;
+
+export const CROSS_SLOT: Readonly<Record<string, RedisScript>> = Object.fromEntries(
+  SCRIPTS.map((s) => [s.name, script(`${s.name}_cross_slot`, `${CROSS_SLOT_PREAMBLE}${s.source}`)]),
+);

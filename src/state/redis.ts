@@ -24,12 +24,13 @@ import {
   type StateUpdate,
 } from "./port.js";
 import { isStorableKey } from "./profile-ops.js";
-import { splitRead, splitWrite } from "./redis-cluster-split.js";
+import { keySlot } from "./redis-cluster-slot.js";
+import { type GroupOf, splitRead, splitWrite } from "./redis-cluster-split.js";
 import { PopulationCache } from "./redis-population.js";
 import { type CopyOp, ProfileCopies, type ProfileCopy } from "./redis-profile-cache.js";
 import { parseProfile, readProfileHash, type StoredHash } from "./redis-profile-hash.js";
 import { type ProfileCheckArgs, ReadBatcher, readArgs, readKeys, type ScriptRead } from "./redis-read-batch.js";
-import { INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
+import { CROSS_SLOT, INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
 import { type RedisTarget, redisTarget } from "./redis-target.js";
 import { WriteBatcher } from "./redis-write-batch.js";
 
@@ -62,6 +63,12 @@ export interface RedisStateOptions {
    * event-loop turn as one call each (default true). False sends one script call per read and write.
    */
   coalesce?: boolean;
+  /**
+   * On a Redis Cluster whose primaries all run Redis 7 or later, split script calls by node, with
+   * scripts that may reach keys of several slots (default true); false splits them by slot, as on
+   * older servers (ADR 0020).
+   */
+  crossSlotScripts?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -82,6 +89,17 @@ export class RedisStateStore implements StateStore {
   private readonly redis: Redis | Cluster;
   /** Talking to a Redis Cluster: script calls are split by hash slot (ADR 0020). */
   readonly cluster: boolean;
+  /**
+   * Every primary of the Cluster runs Redis 7 or later: calls are split by the node serving their
+   * keys' slots, with the scripts flagged `allow-cross-slot-keys`, rather than by slot (ADR 0020).
+   */
+  private crossSlot = false;
+  private readonly allowCrossSlot: boolean;
+  /** Which call of a split a key goes in. */
+  private readonly groupOf: GroupOf = (key) => {
+    const slot = keySlot(key);
+    return (this.crossSlot ? (this.redis as Cluster).slots[slot]?.[0] : undefined) ?? slot;
+  };
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly profileTtlMs: number;
@@ -118,6 +136,7 @@ export class RedisStateStore implements StateStore {
     }
     this.copies = new ProfileCopies(cacheSize);
     this.coalesce = options.coalesce ?? true;
+    this.allowCrossSlot = options.crossSlotScripts ?? true;
     const target = redisTarget(options.url, maskUrl(options.url));
     const common: RedisOptions = {
       lazyConnect: true,
@@ -161,6 +180,12 @@ export class RedisStateStore implements StateStore {
     }
   }
 
+  /** How a Cluster's script calls are split: by node (Redis 7 and later) or by slot; undefined off a Cluster. */
+  get clusterSplit(): "node" | "slot" | undefined {
+    if (!this.cluster) return undefined;
+    return this.crossSlot ? "node" : "slot";
+  }
+
   /** Most identity profiles this node keeps a copy of (0: none). */
   get profileCacheSize(): number {
     return this.copies.capacity;
@@ -189,12 +214,16 @@ export class RedisStateStore implements StateStore {
     }
     if (!this.scriptsLoaded && this.redis instanceof Cluster) {
       // Every primary gets the scripts; one that joins later gets them with its first NOSCRIPT.
+      const primaries = this.redis.nodes("master");
+      const versions = await this.bounded(
+        Promise.all(primaries.map((node) => node.info("server"))),
+        "server version check",
+      );
+      this.crossSlot =
+        this.allowCrossSlot && versions.every((info) => Number(/^redis_version:(\d+)\./m.exec(info)?.[1] ?? 0) >= 7);
+      const scripts = this.crossSlot ? [...SCRIPTS, ...Object.values(CROSS_SLOT)] : SCRIPTS;
       await this.bounded(
-        Promise.all(
-          (this.redis as Cluster)
-            .nodes("master")
-            .flatMap((node) => SCRIPTS.map((sc) => node.script("LOAD", sc.source))),
-        ),
+        Promise.all(primaries.flatMap((node) => scripts.map((sc) => node.script("LOAD", sc.source)))),
         "script load",
       );
       this.scriptsLoaded = true;
@@ -335,9 +364,10 @@ export class RedisStateStore implements StateStore {
   /** One call of the read script; on a Cluster one per hash slot, sent together, their replies merged. */
   private async sendRead(read: ScriptRead): Promise<unknown> {
     if (!this.cluster) return this.evalScript(READ, readKeys(read), readArgs(read));
-    const split = splitRead(read);
-    if (split.calls.length === 1) return this.evalScript(READ, readKeys(read), readArgs(read));
-    const replies = await Promise.all(split.calls.map((part) => this.evalScript(READ, readKeys(part), readArgs(part))));
+    const script = this.crossSlot ? (CROSS_SLOT[READ.name] as RedisScript) : READ;
+    const split = splitRead(read, this.groupOf);
+    if (split.calls.length === 1) return this.evalPart(script, readKeys(read), readArgs(read));
+    const replies = await Promise.all(split.calls.map((part) => this.evalPart(script, readKeys(part), readArgs(part))));
     return split.merge(replies);
   }
 
@@ -347,10 +377,11 @@ export class RedisStateStore implements StateStore {
    */
   private async evalWrite(keys: readonly string[], ops: readonly (string | number)[]): Promise<unknown> {
     if (!this.cluster) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
-    const split = splitWrite(keys, ops);
-    if (split.calls.length === 1) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
+    const script = this.crossSlot ? (CROSS_SLOT[WRITE.name] as RedisScript) : WRITE;
+    const split = splitWrite(keys, ops, this.groupOf);
+    if (split.calls.length === 1) return this.evalPart(script, keys, [this.profileTtlMs, ...ops]);
     const replies = await Promise.all(
-      split.calls.map((part) => this.evalScript(WRITE, part.keys, [this.profileTtlMs, ...part.ops])),
+      split.calls.map((part) => this.evalPart(script, part.keys, [this.profileTtlMs, ...part.ops])),
     );
     return split.merge(replies);
   }
@@ -535,6 +566,15 @@ export class RedisStateStore implements StateStore {
   }
 
   /**
+   * One call of a split (on a Cluster): as is, or, with the cross-slot scripts, declaring its first
+   * key only and passing every key in ARGV (see `CROSS_SLOT`).
+   */
+  private evalPart(s: RedisScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (!this.crossSlot) return this.evalScript(s, keys, args);
+    return this.evalScript(s, keys.slice(0, 1), [keys.length, ...keys, ...args]);
+  }
+
+  /**
    * Runs one script in one round trip. When Redis no longer has it (a restart or `SCRIPT FLUSH`)
    * nothing ran, so it is sent once more with its source: one extra round trip, nothing applied twice.
    */
@@ -663,6 +703,9 @@ function client(target: RedisTarget, common: RedisOptions, timeoutMs: number): R
           slotsRefreshTimeout: timeoutMs,
           // A redirection (MOVED, ASK) is followed at once; a failover is waited out by the caller's timeout.
           retryDelayOnFailover: 100,
+          // A script call may name keys of several slots of one node (ADR 0020), which ioredis's
+          // automatic pipelines refuse: script calls are written at once (one per node per turn).
+          autoPipeliningIgnoredCommands: ["evalsha", "eval"],
           redisOptions: { ...perNode, ...credentials(target), ...(target.tls ? { tls: {} } : {}) },
         },
       );
