@@ -17,6 +17,28 @@ export interface Split<Call> {
   merge(replies: readonly unknown[]): unknown[];
 }
 
+/**
+ * Stands in a merged read reply for each entry of a part whose call failed, so that only the reads
+ * with an entry in that part fail: one primary's outage need not fail the reads of the others.
+ */
+export class PartFailed {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * A split write some of whose parts failed: the writes with a key in `failedKeys` failed with
+ * `error`; the others were applied.
+ */
+export class PartialWriteFailure extends Error {
+  constructor(
+    readonly failedKeys: ReadonlySet<string>,
+    readonly error: unknown,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = "PartialWriteFailure";
+  }
+}
+
 /** Which call a key goes in: its slot by default (`keySlot`), or the node serving its slot. */
 export type GroupOf = (key: string) => number | string;
 
@@ -75,8 +97,12 @@ export function splitRead(read: ScriptRead, groupOf: GroupOf = keySlot): Split<S
     merge(replies) {
       const out = new Array<unknown>(index);
       all.forEach((part, i) => {
-        const reply = replies[i] as unknown[];
-        for (let j = 0; j < part.at.length; j++) out[part.at[j] as number] = reply[j];
+        const reply = replies[i];
+        if (reply instanceof PartFailed) {
+          for (const at of part.at) out[at] = reply;
+          return;
+        }
+        for (let j = 0; j < part.at.length; j++) out[part.at[j] as number] = (reply as unknown[])[j];
       });
       return out;
     },

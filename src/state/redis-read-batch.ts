@@ -9,6 +9,7 @@
  * splits it by slot (redis-cluster-split.ts, ADR 0020).
  */
 
+import { PartFailed } from "./redis-cluster-split.js";
 import { type Queued, TickBatch } from "./tick-batch.js";
 
 /** One counter to read: its Redis key, its window's oldest and newest bucket, and whether to count distinct members. */
@@ -100,7 +101,10 @@ export class ReadBatcher extends TickBatch<ScriptRead, unknown[]> {
           for (let i = 0; i < q.item.counters.length; i++) part.push(flat[counter++]);
           for (let i = 0; i < q.item.claims.length; i++) part.push(flat[claim++]);
           for (let i = 0; i < q.item.profiles.length; i++) part.push(flat[profile++]);
-          q.resolve(part);
+          // On a Redis Cluster, a read with an entry in a part whose call failed fails; the rest stand.
+          const failed = part.find((entry) => entry instanceof PartFailed) as PartFailed | undefined;
+          if (failed) q.reject(failed.error);
+          else q.resolve(part);
         }
       },
       (err: unknown) => {

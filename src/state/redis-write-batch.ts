@@ -10,6 +10,7 @@
  * slot, not as a whole.
  */
 
+import { PartialWriteFailure } from "./redis-cluster-split.js";
 import type { CopyOp } from "./redis-profile-cache.js";
 import { type Queued, TickBatch } from "./tick-batch.js";
 
@@ -79,6 +80,14 @@ export class WriteBatcher extends TickBatch<ScriptWrite, void> {
         for (const q of batch) q.resolve();
       },
       (err: unknown) => {
+        // On a Redis Cluster, only the writes with a key in a failed part fail; the others applied.
+        if (err instanceof PartialWriteFailure) {
+          for (const q of batch) {
+            if (q.item.keys.some((k) => err.failedKeys.has(k))) q.reject(err.error);
+            else q.resolve();
+          }
+          return;
+        }
         for (const q of batch) q.reject(err);
       },
     );

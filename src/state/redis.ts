@@ -24,8 +24,8 @@ import {
   type StateUpdate,
 } from "./port.js";
 import { isStorableKey } from "./profile-ops.js";
-import { keySlot } from "./redis-cluster-slot.js";
-import { type GroupOf, splitRead, splitWrite } from "./redis-cluster-split.js";
+import { CLUSTER_SLOTS, keySlot } from "./redis-cluster-slot.js";
+import { type GroupOf, PartFailed, PartialWriteFailure, splitRead, splitWrite } from "./redis-cluster-split.js";
 import { PopulationCache } from "./redis-population.js";
 import { type CopyOp, ProfileCopies, type ProfileCopy } from "./redis-profile-cache.js";
 import { parseProfile, readProfileHash, type StoredHash } from "./redis-profile-hash.js";
@@ -114,8 +114,13 @@ export class RedisStateStore implements StateStore {
   private scriptsLoaded = false;
   /** The `run_id` of the Redis server this store last connected to. */
   private serverRunId: string | undefined;
-  /** Reconnections that reached a different server than the one before (failover, restart). */
+  /**
+   * Reconnections that reached a different server than the one before (failover, restart); on a
+   * Cluster, refreshes of the slot table that found a slot on another primary.
+   */
   serverChanges = 0;
+  /** On a Cluster: the primary of every slot at the last refresh, as ranges (`slotOwners`). */
+  private slotOwners: string | undefined;
   private closed = false;
 
   constructor(options: RedisStateOptions) {
@@ -166,17 +171,21 @@ export class RedisStateStore implements StateStore {
       this.scriptsLoaded = false;
     });
     if (this.redis instanceof Cluster) {
-      // A node joining or leaving (a failover, a resharding, a restart) may put slots on a server
-      // whose hashes and clock differ from the one the copies came from: drop them, as `noteServer`
-      // does when the server behind a single connection changes.
-      const changed = (): void => {
-        // The nodes met while connecting are not changes.
-        if (this.scriptsLoaded || this.copies.size > 0) this.serverChanges += 1;
-        this.copies.clear();
-        this.population.clear();
-      };
-      this.redis.on("+node", changed);
-      this.redis.on("-node", changed);
+      // A slot served by another primary than before (a failover, a resharding) may hold older
+      // hashes, and its server another clock, than the one the copies came from: drop them, as
+      // `noteServer` does when the server behind a single connection changes. Judged on each
+      // refresh of the client's slot table, not on its connection events, which repeat while a
+      // dead primary is retried.
+      const cluster = this.redis;
+      this.redis.on("refresh", () => {
+        const owners = slotOwners(cluster);
+        if (this.slotOwners !== undefined && owners !== this.slotOwners) {
+          this.copies.clear();
+          this.population.clear();
+          this.serverChanges += 1;
+        }
+        this.slotOwners = owners;
+      });
     }
   }
 
@@ -301,7 +310,9 @@ export class RedisStateStore implements StateStore {
         if (copy !== undefined) return copy;
       }
       fetched = true;
-      const reply = this.redis.call("HGETALL", this.key(key, "profile")) as Promise<StoredHash>;
+      const call = this.redis.call("HGETALL", this.key(key, "profile")) as Promise<StoredHash>;
+      // A Cluster client retries a pipelined command through a failover, restarting its timeout.
+      const reply = this.cluster ? this.bounded(call, "HGETALL") : call;
       return covered ? this.population.track(key, reply.then(parseProfile)) : reply;
     });
     if (!scripted && fetched) this.roundTrips += 1;
@@ -356,9 +367,12 @@ export class RedisStateStore implements StateStore {
   }
 
   /** The counters, claims and profile checks of one read: one script call, or a share of the turn's call. */
-  private readScript(read: ScriptRead): Promise<unknown[]> {
+  private async readScript(read: ScriptRead): Promise<unknown[]> {
     if (this.coalesce) return this.reads.add(read);
-    return this.sendRead(read) as Promise<unknown[]>;
+    const reply = (await this.sendRead(read)) as unknown[];
+    const failed = reply.find((entry) => entry instanceof PartFailed) as PartFailed | undefined;
+    if (failed) throw failed.error;
+    return reply;
   }
 
   /** One call of the read script; on a Cluster one per hash slot, sent together, their replies merged. */
@@ -367,23 +381,33 @@ export class RedisStateStore implements StateStore {
     const script = this.crossSlot ? (CROSS_SLOT[READ.name] as RedisScript) : READ;
     const split = splitRead(read, this.groupOf);
     if (split.calls.length === 1) return this.evalPart(script, readKeys(read), readArgs(read));
-    const replies = await Promise.all(split.calls.map((part) => this.evalPart(script, readKeys(part), readArgs(part))));
-    return split.merge(replies);
+    const settled = await Promise.allSettled(
+      split.calls.map((part) => this.evalPart(script, readKeys(part), readArgs(part))),
+    );
+    const failure = settled.find((s) => s.status === "rejected");
+    if (failure && settled.every((s) => s.status === "rejected")) throw failure.reason;
+    // A failed part fails only the reads with an entry in it (see `ReadBatcher`).
+    return split.merge(settled.map((s) => (s.status === "fulfilled" ? s.value : new PartFailed(s.reason))));
   }
 
   /**
-   * One call of the write script; on a Cluster one per hash slot, sent together. Each is atomic, the
-   * whole is not: if one fails, the others may have applied (the caller sees the failure).
+   * One call of the write script; on a Cluster one per node (or slot), sent together. Each part is
+   * atomic, the whole is not: when some parts fail, a `PartialWriteFailure` names their keys, and
+   * only the writes with a key in them fail (see `WriteBatcher`).
    */
   private async evalWrite(keys: readonly string[], ops: readonly (string | number)[]): Promise<unknown> {
     if (!this.cluster) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
     const script = this.crossSlot ? (CROSS_SLOT[WRITE.name] as RedisScript) : WRITE;
     const split = splitWrite(keys, ops, this.groupOf);
     if (split.calls.length === 1) return this.evalPart(script, keys, [this.profileTtlMs, ...ops]);
-    const replies = await Promise.all(
+    const settled = await Promise.allSettled(
       split.calls.map((part) => this.evalPart(script, part.keys, [this.profileTtlMs, ...part.ops])),
     );
-    return split.merge(replies);
+    const failed = split.calls.filter((_, i) => settled[i]?.status === "rejected");
+    if (failed.length === 0) return split.merge(settled.map((s) => (s as PromiseFulfilledResult<unknown>).value));
+    const reason = (settled.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
+    if (failed.length === split.calls.length) throw reason;
+    throw new PartialWriteFailure(new Set(failed.flatMap((part) => part.keys)), reason);
   }
 
   async write(updates: readonly StateUpdate[], now: number): Promise<void> {
@@ -447,7 +471,10 @@ export class RedisStateStore implements StateStore {
     }
     if (args.length === 0) return;
     if (this.coalesce) await this.writes.add({ keys, ops: args, keyRefs, copyOps: copyOps ?? NO_COPY_OPS });
-    else await this.sendWrite(keys, args, copyOps ?? NO_COPY_OPS);
+    else
+      await this.sendWrite(keys, args, copyOps ?? NO_COPY_OPS).catch((err: unknown) => {
+        throw err instanceof PartialWriteFailure ? err.error : err;
+      });
   }
 
   /**
@@ -570,8 +597,12 @@ export class RedisStateStore implements StateStore {
    * key only and passing every key in ARGV (see `CROSS_SLOT`).
    */
   private evalPart(s: RedisScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (!this.crossSlot) return this.evalScript(s, keys, args);
-    return this.evalScript(s, keys.slice(0, 1), [keys.length, ...keys, ...args]);
+    // Bounded here too: a Cluster client retries a call through a failover (redirections, reconnects)
+    // and restarts its command timeout each time.
+    const call = this.crossSlot
+      ? this.evalScript(s, keys.slice(0, 1), [keys.length, ...keys, ...args])
+      : this.evalScript(s, keys, args);
+    return this.bounded(call, "script call");
   }
 
   /**
@@ -654,6 +685,20 @@ export class RedisStateStore implements StateStore {
   private assertOpen(): void {
     if (this.closed) throw new Error("state store is closed");
   }
+}
+
+/** Which primary serves each slot, as `<first slot>:<host:port>` for each run of slots. */
+function slotOwners(cluster: Cluster): string {
+  let out = "";
+  let last: string | undefined;
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owner = cluster.slots[slot]?.[0] ?? "";
+    if (owner !== last) {
+      out += `${slot}:${owner},`;
+      last = owner;
+    }
+  }
+  return out;
 }
 
 /** Every key matching `pattern` on one server (SCAN). */
