@@ -9,13 +9,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { openAuditTrail } from "../src/audit/open-audit.js";
 import { createEngine } from "../src/engine/create-engine.js";
 import type { CompiledPolicy } from "../src/policy/compiled.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { openStateStore } from "../src/state/open-state.js";
 import { RedisStateStore } from "../src/state/redis.js";
+import { redisTarget } from "../src/state/redis-target.js";
 import { type EngineBenchOptions, type PreparedBench, Replay } from "./engine.js";
 import { simulatedTraffic, type TrafficMix } from "./requests.js";
 import type { BenchResult } from "./result.js";
@@ -130,8 +131,7 @@ export async function prepareDurableBench(options: StoreBenchOptions): Promise<P
 export async function prepareRedisBench(options: StoreBenchOptions): Promise<PreparedBench> {
   const policy = await loadPolicy();
   const traffic = simulatedTraffic({ days: options.days, warmupDays: options.warmupDays });
-  const admin = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  admin.on("error", () => {});
+  const admin = redisAdmin(REDIS_URL);
   const stores = [
     new RedisStateStore({ url: REDIS_URL, keyPrefix: `sbbench-engine-${process.pid}:` }),
     new RedisStateStore({ url: REDIS_URL, keyPrefix: `sbbench-engine-nocopy-${process.pid}:`, profileCacheSize: 0 }),
@@ -168,7 +168,7 @@ function redisVariant(
   store: RedisStateStore,
   policy: CompiledPolicy,
   traffic: TrafficMix,
-  admin: Redis,
+  admin: Redis | Cluster,
 ): Variant {
   const count = counted();
   const engine = createEngine({ policy, eventTime: "request", state: store, ...count.options });
@@ -213,10 +213,32 @@ function redisVariant(
   };
 }
 
-/** Microseconds Redis has spent in commands since its stats were reset (`INFO commandstats`; every client's). */
-export async function redisCpuUs(admin: Redis): Promise<number> {
-  const info = await admin.info("commandstats");
+/**
+ * A connection for `INFO commandstats` to where a state URL keeps its state: the one server, or a
+ * Cluster client (`redis+cluster://`, whose primaries are asked in turn). Not connected yet.
+ */
+export function redisAdmin(url: string): Redis | Cluster {
+  const target = redisTarget(url, url);
+  const admin =
+    target.kind === "cluster"
+      ? new Cluster(
+          target.nodes.map((n) => ({ host: n.host, port: n.port })),
+          { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 0 } },
+        )
+      : new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  admin.on("error", () => {});
+  return admin;
+}
+
+/**
+ * Microseconds Redis has spent in commands since its stats were reset (`INFO commandstats`; every
+ * client's), summed over a Cluster's primaries.
+ */
+export async function redisCpuUs(admin: Redis | Cluster): Promise<number> {
   let total = 0;
-  for (const m of info.matchAll(/usec=(\d+)/g)) total += Number(m[1]);
+  for (const server of admin instanceof Cluster ? admin.nodes("master") : [admin]) {
+    const info = await server.info("commandstats");
+    for (const m of info.matchAll(/usec=(\d+)/g)) total += Number(m[1]);
+  }
   return total;
 }

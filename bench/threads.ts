@@ -22,7 +22,6 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Cluster, Redis } from "ioredis";
 import { openAuditTrail } from "../src/audit/open-audit.js";
 import { createEngine } from "../src/engine/create-engine.js";
 import type { Engine } from "../src/engine/engine.js";
@@ -31,8 +30,7 @@ import { loadPolicy } from "../src/policy/load.js";
 import { openStateStore } from "../src/state/open-state.js";
 import type { StateStore } from "../src/state/port.js";
 import { RedisStateStore } from "../src/state/redis.js";
-import { redisTarget } from "../src/state/redis-target.js";
-import { redisCpuUs } from "./durable.js";
+import { redisAdmin, redisCpuUs } from "./durable.js";
 import { simulatedTraffic } from "./requests.js";
 import { spentPer, threadCpu } from "./thread-cpu.js";
 
@@ -46,23 +44,6 @@ function positive(name: string, text: string, least = 1): number {
     throw new Error(`--${name} must be a whole number${least === 1 ? " above 0" : ", 0 or more"}, got "${text}"`);
   }
   return n;
-}
-
-/** A connection for `INFO commandstats`: to the one server, or a Cluster client (`redis+cluster://`). */
-function adminClient(url: string): Redis | Cluster {
-  const target = redisTarget(url, url);
-  if (target.kind !== "cluster") return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  return new Cluster(
-    target.nodes.map((n) => ({ host: n.host, port: n.port })),
-    { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 0 } },
-  );
-}
-
-/** Redis's own time so far on every server holding state (each primary of a Cluster), µs. */
-async function serverCpuUs(admin: Redis | Cluster): Promise<number> {
-  let total = 0;
-  for (const server of admin instanceof Cluster ? admin.nodes("master") : [admin]) total += await redisCpuUs(server);
-  return total;
 }
 
 /** Hands out the traffic's requests in order, request `i` to engine `i mod n` (a balancer without affinity). */
@@ -115,8 +96,7 @@ async function main(): Promise<void> {
           () => new RedisStateStore({ url: REDIS_URL, keyPrefix: prefix, profileCacheSize }),
         )
       : [];
-  const admin = stores === "redis" ? adminClient(REDIS_URL) : undefined;
-  admin?.on("error", () => {});
+  const admin = stores === "redis" ? redisAdmin(REDIS_URL) : undefined;
   const engines: Engine[] = [];
   try {
     for (const r of redis) await r.ready();
@@ -141,14 +121,14 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`warming up on ${traffic.warmup.length} decisions…\n`);
     await runAll(dealer(engines, traffic.warmup), inFlight);
-    const redisBefore = admin ? await serverCpuUs(admin) : 0;
+    const redisBefore = admin ? await redisCpuUs(admin) : 0;
     const copiesBefore = redis.map((r) => ({ ...r.copies.stats }));
     const before = threadCpu() ?? new Map<string, number>();
     const start = process.hrtime.bigint();
     await runAll(dealer(engines, traffic.measured.slice(0, decisions)), inFlight);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const after = threadCpu() ?? new Map<string, number>();
-    const redisSpent = admin ? (await serverCpuUs(admin)) - redisBefore : 0;
+    const redisSpent = admin ? (await redisCpuUs(admin)) - redisBefore : 0;
     const dealt = nodes > 1 ? ` dealt in turn to ${nodes} nodes in this process` : "";
     process.stdout.write(
       `${stores}, ${inFlight} in flight: ${decisions} decisions${dealt}, ${Math.round(decisions / seconds)}/s, ` +

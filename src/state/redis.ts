@@ -82,7 +82,10 @@ type Command = (string | number)[];
 
 export class RedisStateStore implements StateStore {
   readonly kind = "redis";
-  /** Round trips to Redis so far (one per script or command sent); a decision's read and write cost one each. */
+  /**
+   * Round trips to Redis so far (one per script or command sent); a decision's read and write cost
+   * one each. On a Cluster, the parts of a split call travel to their nodes together and count once.
+   */
   roundTrips = 0;
   /** The Redis client name (`CLIENT LIST`) of this store's connection, unique per store. */
   readonly connectionName = `signalbox-state-${process.pid}-${++instances}`;
@@ -380,6 +383,7 @@ export class RedisStateStore implements StateStore {
     if (!this.cluster) return this.evalScript(READ, readKeys(read), readArgs(read));
     const script = this.crossSlot ? (CROSS_SLOT[READ.name] as RedisScript) : READ;
     const split = splitRead(read, this.groupOf);
+    this.roundTrips += 1;
     if (split.calls.length === 1) return this.evalPart(script, readKeys(read), readArgs(read));
     const settled = await Promise.allSettled(
       split.calls.map((part) => this.evalPart(script, readKeys(part), readArgs(part))),
@@ -399,6 +403,7 @@ export class RedisStateStore implements StateStore {
     if (!this.cluster) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
     const script = this.crossSlot ? (CROSS_SLOT[WRITE.name] as RedisScript) : WRITE;
     const split = splitWrite(keys, ops, this.groupOf);
+    this.roundTrips += 1;
     if (split.calls.length === 1) return this.evalPart(script, keys, [this.profileTtlMs, ...ops]);
     const settled = await Promise.allSettled(
       split.calls.map((part) => this.evalPart(script, part.keys, [this.profileTtlMs, ...part.ops])),
@@ -600,8 +605,8 @@ export class RedisStateStore implements StateStore {
     // Bounded here too: a Cluster client retries a call through a failover (redirections, reconnects)
     // and restarts its command timeout each time.
     const call = this.crossSlot
-      ? this.evalScript(s, keys.slice(0, 1), [keys.length, ...keys, ...args])
-      : this.evalScript(s, keys, args);
+      ? this.evalScript(s, keys.slice(0, 1), [keys.length, ...keys, ...args], false)
+      : this.evalScript(s, keys, args, false);
     return this.bounded(call, "script call");
   }
 
@@ -613,8 +618,9 @@ export class RedisStateStore implements StateStore {
     s: RedisScript,
     keys: readonly string[],
     args: readonly (string | number)[],
+    trip = true,
   ): Promise<unknown> {
-    this.roundTrips += 1;
+    if (trip) this.roundTrips += 1;
     try {
       return await this.redis.call("evalsha", s.sha, keys.length, ...keys, ...args);
     } catch (err) {

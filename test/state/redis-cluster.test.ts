@@ -98,6 +98,7 @@ describe.skipIf(!installed)("redis state on a Redis Cluster", () => {
         };
         await store.read(query, T0); // the node now holds a copy of each (empty) profile
         const before = await scriptCalls(cluster);
+        const trips = store.roundTrips;
         // One turn: thirty identities' writes coalesce into one call, which must be split by slot.
         await Promise.all(
           users.map((u, i) =>
@@ -110,8 +111,11 @@ describe.skipIf(!installed)("redis state on a Redis Cluster", () => {
             ),
           ),
         );
+        // The parts of a split travel together: one round trip for the turn's writes, one for its reads.
+        expect(store.roundTrips - trips).toBe(1);
         const hits = store.copies.stats.hits;
         const snapshot = await store.read(query, T0 + 1);
+        expect(store.roundTrips - trips).toBe(2);
         const after = await scriptCalls(cluster);
         const calls = cluster.ports.map((port) => (after.get(port) ?? 0) - (before.get(port) ?? 0));
         for (const n of calls) expect(n).toBeGreaterThan(0);
