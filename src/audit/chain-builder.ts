@@ -20,15 +20,11 @@ import type { DecisionEntry } from "./port.js";
 import type { UnchainedRecord } from "./record.js";
 import { anchorOfRow } from "./retention.js";
 import { rowOfParams, rowParams } from "./sql.js";
-import type { StoredRow } from "./store.js";
-import { rowOfRecord } from "./stored-row.js";
+import type { ChainBuilderOptions, StoredRow } from "./store.js";
 
-export interface ChainBuilderOptions {
-  readonly writerId: string;
-  /** Dotted request paths to mask. */
-  readonly mask: readonly string[];
-  readonly maskKey: string | Uint8Array;
-}
+export type { ChainBuilderOptions };
+
+import { rowOfRecord } from "./stored-row.js";
 
 /** The writer statements a chain builder runs (names of the SQLite audit backend's writer). */
 export const CHAIN_STATEMENTS = { record: "record", anchor: "anchor" } as const;

@@ -15,7 +15,6 @@
 
 import type { ControlPath } from "../model/control-path.js";
 import type { ChainHead } from "./chain.js";
-import type { ChainBuilderOptions } from "./chain-builder.js";
 import type { AuditRecordKind, AuditRecordV1, RetentionCut } from "./record.js";
 
 /** One stored row: the index columns next to the record they were derived from. */
@@ -98,6 +97,14 @@ export type ChainLink =
   | { readonly row: StoredRow };
 
 /** What a database adapter provides; the chain, batching and masking live above it, unless it builds rows itself. */
+/** What a writer's chain builder needs (see `chain-builder.ts`): its chain, and how to mask requests. */
+export interface ChainBuilderOptions {
+  readonly writerId: string;
+  /** Dotted request paths to mask. */
+  readonly mask: readonly string[];
+  readonly maskKey: string | Uint8Array;
+}
+
 export interface AuditBackend extends Omit<AuditStore, "deleteBefore"> {
   readonly kind: string;
   /** `append` may be called before the previous call resolved: calls commit in call order. */

@@ -8,6 +8,7 @@
  */
 
 import { keySlot } from "./redis-cluster-slot.js";
+import { PartFailed } from "./redis-part-failure.js";
 import type { ScriptRead } from "./redis-read-batch.js";
 import { OP_LENGTH, PROFILE_OPS } from "./redis-scripts.js";
 
@@ -15,28 +16,6 @@ import { OP_LENGTH, PROFILE_OPS } from "./redis-scripts.js";
 export interface Split<Call> {
   readonly calls: readonly Call[];
   merge(replies: readonly unknown[]): unknown[];
-}
-
-/**
- * Stands in a merged read reply for each entry of a part whose call failed, so that only the reads
- * with an entry in that part fail: one primary's outage need not fail the reads of the others.
- */
-export class PartFailed {
-  constructor(readonly error: unknown) {}
-}
-
-/**
- * A split write some of whose parts failed: the writes with a key in `failedKeys` failed with
- * `error`; the others were applied.
- */
-export class PartialWriteFailure extends Error {
-  constructor(
-    readonly failedKeys: ReadonlySet<string>,
-    readonly error: unknown,
-  ) {
-    super(error instanceof Error ? error.message : String(error));
-    this.name = "PartialWriteFailure";
-  }
 }
 
 /** Which call a key goes in: its slot by default (`keySlot`), or the node serving its slot. */

@@ -9,7 +9,7 @@
  * splits it by slot (redis-cluster-split.ts, ADR 0020).
  */
 
-import { PartFailed } from "./redis-cluster-split.js";
+import { PartFailed } from "./redis-part-failure.js";
 import { type Queued, TickBatch } from "./tick-batch.js";
 
 /** One counter to read: its Redis key, its window's oldest and newest bucket, and whether to count distinct members. */

@@ -10,7 +10,7 @@
  * slot, not as a whole.
  */
 
-import { PartialWriteFailure } from "./redis-cluster-split.js";
+import { PartialWriteFailure } from "./redis-part-failure.js";
 import type { CopyOp } from "./redis-profile-cache.js";
 import { type Queued, TickBatch } from "./tick-batch.js";
 

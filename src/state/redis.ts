@@ -6,7 +6,7 @@
  * node-local copies checked by version on every read (redis-profile-cache.ts, ADR 0018).
  */
 
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { Cluster, type Redis, type RedisOptions } from "ioredis";
 import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
 import type { JsonObject } from "../model/request.js";
 import { maskUrl } from "./mask-url.js";
@@ -24,14 +24,16 @@ import {
   type StateUpdate,
 } from "./port.js";
 import { isStorableKey } from "./profile-ops.js";
-import { CLUSTER_SLOTS, keySlot } from "./redis-cluster-slot.js";
-import { type GroupOf, PartFailed, PartialWriteFailure, splitRead, splitWrite } from "./redis-cluster-split.js";
+import { client, scanAll, slotOwners } from "./redis-client.js";
+import { keySlot } from "./redis-cluster-slot.js";
+import { type GroupOf, splitRead, splitWrite } from "./redis-cluster-split.js";
+import { PartFailed, PartialWriteFailure } from "./redis-part-failure.js";
 import { PopulationCache } from "./redis-population.js";
 import { type CopyOp, ProfileCopies, type ProfileCopy } from "./redis-profile-cache.js";
 import { parseProfile, readProfileHash, type StoredHash } from "./redis-profile-hash.js";
 import { type ProfileCheckArgs, ReadBatcher, readArgs, readKeys, type ScriptRead } from "./redis-read-batch.js";
 import { CROSS_SLOT, INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
-import { type RedisTarget, redisTarget } from "./redis-target.js";
+import { redisTarget } from "./redis-target.js";
 import { WriteBatcher } from "./redis-write-batch.js";
 
 export interface RedisStateOptions {
@@ -90,7 +92,7 @@ export class RedisStateStore implements StateStore {
   /** The Redis client name (`CLIENT LIST`) of this store's connection, unique per store. */
   readonly connectionName = `signalbox-state-${process.pid}-${++instances}`;
   private readonly redis: Redis | Cluster;
-  /** Talking to a Redis Cluster: script calls are split by hash slot (ADR 0020). */
+  /** Talking to a Redis Cluster: script calls are split by node or hash slot (ADR 0020). */
   readonly cluster: boolean;
   /**
    * Every primary of the Cluster runs Redis 7 or later: calls are split by the node serving their
@@ -378,7 +380,10 @@ export class RedisStateStore implements StateStore {
     return reply;
   }
 
-  /** One call of the read script; on a Cluster one per hash slot, sent together, their replies merged. */
+  /**
+   * One call of the read script; on a Cluster one per node (or slot), sent together, their replies
+   * merged, a failed part's entries standing as `PartFailed` (only the reads with one fail).
+   */
   private async sendRead(read: ScriptRead): Promise<unknown> {
     if (!this.cluster) return this.evalScript(READ, readKeys(read), readArgs(read));
     const script = this.crossSlot ? (CROSS_SLOT[READ.name] as RedisScript) : READ;
@@ -690,77 +695,6 @@ export class RedisStateStore implements StateStore {
 
   private assertOpen(): void {
     if (this.closed) throw new Error("state store is closed");
-  }
-}
-
-/** Which primary serves each slot, as `<first slot>:<host:port>` for each run of slots. */
-function slotOwners(cluster: Cluster): string {
-  let out = "";
-  let last: string | undefined;
-  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    const owner = cluster.slots[slot]?.[0] ?? "";
-    if (owner !== last) {
-      out += `${slot}:${owner},`;
-      last = owner;
-    }
-  }
-  return out;
-}
-
-/** Every key matching `pattern` on one server (SCAN). */
-async function scanAll(node: Redis, pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = "0";
-  do {
-    const [nextCursor, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = nextCursor;
-    out.push(...keys);
-  } while (cursor !== "0");
-  return out;
-}
-
-/** The ioredis client for a target: one connection, one through Sentinel, or a Cluster client. */
-function client(target: RedisTarget, common: RedisOptions, timeoutMs: number): Redis | Cluster {
-  const credentials = (t: { username?: string; password?: string }) => ({
-    ...(t.username !== undefined ? { username: t.username } : {}),
-    ...(t.password !== undefined ? { password: t.password } : {}),
-  });
-  switch (target.kind) {
-    case "server":
-      return new Redis(target.url, common);
-    case "sentinel":
-      return new Redis({
-        ...common,
-        sentinels: target.sentinels.map((a) => ({ host: a.host, port: a.port })),
-        name: target.name,
-        db: target.db,
-        ...credentials(target),
-        ...(target.sentinelUsername !== undefined ? { sentinelUsername: target.sentinelUsername } : {}),
-        ...(target.sentinelPassword !== undefined ? { sentinelPassword: target.sentinelPassword } : {}),
-        ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
-        sentinelCommandTimeout: timeoutMs,
-        // Hear of a failover from the sentinels at once, rather than at the next failed call.
-        failoverDetector: true,
-      });
-    case "cluster": {
-      const { lazyConnect, enableAutoPipelining, retryStrategy, enableOfflineQueue, ...perNode } = common;
-      return new Cluster(
-        target.nodes.map((a) => ({ host: a.host, port: a.port })),
-        {
-          lazyConnect,
-          enableAutoPipelining,
-          enableOfflineQueue,
-          clusterRetryStrategy: retryStrategy ?? null,
-          slotsRefreshTimeout: timeoutMs,
-          // A redirection (MOVED, ASK) is followed at once; a failover is waited out by the caller's timeout.
-          retryDelayOnFailover: 100,
-          // A script call may name keys of several slots of one node (ADR 0020), which ioredis's
-          // automatic pipelines refuse: script calls are written at once (one per node per turn).
-          autoPipeliningIgnoredCommands: ["evalsha", "eval"],
-          redisOptions: { ...perNode, ...credentials(target), ...(target.tls ? { tls: {} } : {}) },
-        },
-      );
-    }
   }
 }
 

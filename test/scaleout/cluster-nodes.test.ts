@@ -9,7 +9,6 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY_FILE } from "../../src/policy/load.js";
 import { DecisionNode, type NativeDecision, runCli } from "./decision-node.js";
@@ -35,31 +34,6 @@ const postgres = requireServices(
   (await postgresAnswers(SHARED_POSTGRES)) ? [] : [`PostgreSQL at '${SHARED_POSTGRES}'`],
 );
 const canRun = installed && postgres;
-
-/** The keys under `pattern` that the one server on `port` holds (SCAN on a one-off connection). */
-async function keysOn(port: number, pattern: string): Promise<string[]> {
-  const server = new Redis({
-    port,
-    host: "127.0.0.1",
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  server.on("error", () => {});
-  try {
-    await server.connect();
-    const keys: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, found] = await server.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== "0");
-    return keys;
-  } finally {
-    server.disconnect();
-  }
-}
 
 describe.skipIf(!canRun)("two decision nodes sharing a Redis Cluster and a PostgreSQL audit trail", () => {
   // Made in beforeAll, not here: a skipped suite still runs this body, but never its hooks.
@@ -159,7 +133,7 @@ describe.skipIf(!canRun)("two decision nodes sharing a Redis Cluster and a Postg
   });
 
   it("spreads the decisions' keys over every master of the cluster", async () => {
-    const held = await Promise.all(cluster.ports.map((port) => keysOn(port, `${PREFIX}*`)));
+    const held = await Promise.all(cluster.ports.map((port) => cluster.keysOn(port, `${PREFIX}*`)));
     const counts = new Map(cluster.ports.map((port, i) => [port, held[i]?.length ?? 0]));
     expect(counts.size).toBe(3);
     for (const [port, count] of counts) {

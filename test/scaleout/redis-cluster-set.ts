@@ -13,7 +13,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { redisAnswers } from "../support/redis-probe.js";
-import { freePort } from "./redis-process.js";
+import { EPHEMERAL_ARGS, freePort } from "./redis-process.js";
 import { until } from "./redis-sentinel-set.js";
 
 /** How many hash slots a Redis Cluster divides its keys into. */
@@ -163,12 +163,7 @@ class ClusterNode {
         nodeDir,
         "--logfile",
         log,
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--daemonize",
-        "no",
+        ...EPHEMERAL_ARGS,
       ],
       { stdio: "ignore" },
     );
@@ -414,6 +409,20 @@ export class RedisClusterSet {
       }),
     );
     return { total: counts.reduce((sum, [, calls]) => sum + calls, 0), byPort: new Map(counts) };
+  }
+
+  /** The keys matching `pattern` that the server on `port` holds (SCAN on a one-off connection). */
+  async keysOn(port: number, pattern: string): Promise<string[]> {
+    return withServer(port, async (server) => {
+      const keys: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, found] = await server.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        cursor = next;
+        keys.push(...found);
+      } while (cursor !== "0");
+      return keys;
+    });
   }
 
   /** Stops every server still running and resolves once they are all gone; calling it again does nothing more. */

@@ -4,6 +4,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { redisAnswers } from "../support/redis-probe.js";
 
+/** What every test server runs with: no persistence (a restart comes back empty), in the foreground. */
+export const EPHEMERAL_ARGS: readonly string[] = ["--save", "", "--appendonly", "no", "--daemonize", "no"];
+
 /** A loopback port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -68,19 +71,7 @@ export class RedisProcess {
     if (this.running) return;
     const child = spawn(
       "redis-server",
-      [
-        "--port",
-        String(this.port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--daemonize",
-        "no",
-        ...this.extraArgs,
-      ],
+      ["--port", String(this.port), "--bind", "127.0.0.1", ...EPHEMERAL_ARGS, ...this.extraArgs],
       { stdio: "ignore" },
     );
     this.child = child;
