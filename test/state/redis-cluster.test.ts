@@ -135,6 +135,36 @@ describe.skipIf(!installed)("redis state on a Redis Cluster", () => {
     },
   );
 
+  it("measures memory per identity across the primaries (MEMORY USAGE routed by key, SCAN on each primary)", async () => {
+    const store = await open();
+    try {
+      const users = Array.from({ length: 12 }, (_, i) => `user:m${i}`);
+      const masters = new Set(await Promise.all(users.map((u) => cluster.portOf(store.key(u, "profile")))));
+      expect(masters.size).toBeGreaterThan(1);
+      await store.write(
+        users.flatMap((u) => [
+          see(u, "devices", "d1", T0),
+          { op: "distinct", counter: `${u}:ips`, windowMs: 3_600_000, at: T0, member: "10.0.0.1" } as const,
+        ]),
+        T0,
+      );
+      const all = await store.memoryUsage({ profiles: users, counters: users.map((u) => `${u}:ips`) });
+      let each = 0;
+      for (const u of users) {
+        // The profile is found by its name, the HyperLogLog buckets by SCAN: on whichever primary holds them.
+        const profile = await store.memoryUsage({ profiles: [u] });
+        const counter = await store.memoryUsage({ counters: [`${u}:ips`] });
+        expect(profile, u).toBeGreaterThan(0);
+        expect(counter, u).toBeGreaterThan(0);
+        each += profile + counter;
+      }
+      expect(all).toBe(each);
+    } finally {
+      await store.flushPrefix();
+      await store.close();
+    }
+  });
+
   it("lets two nodes on one prefix see one world: a token claimed on one is a replay on the other", async () => {
     const params = `prefix=${RUN}:shared:&timeout_ms=1000`;
     const a = (await openStateStore(`${cluster.url}?${params}`, dir)) as RedisStateStore;
