@@ -400,18 +400,44 @@ export class RedisStateStore implements StateStore {
   }
 
   /**
-   * One call of the write script; on a Cluster one per node (or slot), sent together. Each part is
-   * atomic, the whole is not: when some parts fail, a `PartialWriteFailure` names their keys, and
-   * only the writes with a key in them fail (see `WriteBatcher`).
+   * One write call on a Cluster: one part per node (or slot), sent together. Each part is atomic,
+   * the whole is not: when some parts fail, a `PartialWriteFailure` names their keys, and only the
+   * writes with a key in them fail (see `WriteBatcher`). Each part brings the copies of its own
+   * profiles up to date (or drops them) as soon as it returns, not when the slowest part does: a
+   * read in between would otherwise check a copy older than what Redis already holds.
    */
-  private async evalWrite(keys: readonly string[], ops: readonly (string | number)[]): Promise<unknown> {
-    if (!this.cluster) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
+  private async clusterWrite(
+    keys: readonly string[],
+    ops: readonly (string | number)[],
+    copyOps: readonly CopyOp[],
+  ): Promise<unknown> {
     const script = this.crossSlot ? (CROSS_SLOT[WRITE.name] as RedisScript) : WRITE;
     const split = splitWrite(keys, ops, this.groupOf);
     this.roundTrips += 1;
-    if (split.calls.length === 1) return this.evalPart(script, keys, [this.profileTtlMs, ...ops]);
+    const partOf = new Map<string, number>();
+    split.calls.forEach((part, i) => {
+      for (const key of part.keys) partOf.set(key, i);
+    });
+    const partCopyOps: CopyOp[][] = split.calls.map(() => []);
+    for (const op of copyOps) {
+      const i = partOf.get(this.key(op.profile, "profile"));
+      if (i === undefined) this.copies.afterFailedWrite([op]);
+      else partCopyOps[i]?.push(op);
+    }
     const settled = await Promise.allSettled(
-      split.calls.map((part) => this.evalPart(script, part.keys, [this.profileTtlMs, ...part.ops])),
+      split.calls.map((part, i) => {
+        const mine = partCopyOps[i] ?? [];
+        return this.evalPart(script, part.keys, [this.profileTtlMs, ...part.ops]).then(
+          (reply) => {
+            if (mine.length > 0) this.copies.afterWrite(mine, reply);
+            return reply;
+          },
+          (err: unknown) => {
+            if (mine.length > 0) this.copies.afterFailedWrite(mine);
+            throw err;
+          },
+        );
+      }),
     );
     const failed = split.calls.filter((_, i) => settled[i]?.status === "rejected");
     if (failed.length === 0) return split.merge(settled.map((s) => (s as PromiseFulfilledResult<unknown>).value));
@@ -490,17 +516,19 @@ export class RedisStateStore implements StateStore {
   /**
    * One call of the write script (one decision's write, or a turn's writes coalesced); then this
    * node's copies of the profiles it touched are brought up to date, or dropped when the call failed
-   * (it may have been applied, in part or whole, before a timeout or a lost connection).
+   * (it may have been applied, in part or whole, before a timeout or a lost connection). On a
+   * Cluster, `clusterWrite` does this part by part.
    */
   private async sendWrite(
     keys: readonly string[],
     ops: readonly (string | number)[],
     copyOps: readonly CopyOp[],
   ): Promise<unknown> {
-    if (copyOps.length === 0) return this.evalWrite(keys, ops);
+    if (this.cluster) return this.clusterWrite(keys, ops, copyOps);
+    if (copyOps.length === 0) return this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
     let reply: unknown;
     try {
-      reply = await this.evalWrite(keys, ops);
+      reply = await this.evalScript(WRITE, keys, [this.profileTtlMs, ...ops]);
     } catch (err) {
       this.copies.afterFailedWrite(copyOps);
       throw err;
