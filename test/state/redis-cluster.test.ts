@@ -19,6 +19,7 @@ import { RedisClusterSet } from "../scaleout/redis-cluster-set.js";
 import { redisServerFor } from "../scaleout/redis-process.js";
 import { runStateConformance, see } from "./conformance.js";
 import { LIVE_COPIES } from "./redis-live-copies.js";
+import { AlternatingRedisPair } from "./redis-pair.js";
 
 const RUN = `sbcluster-${randomUUID().slice(0, 8)}`;
 const T0 = 1_700_000_000_000;
@@ -61,6 +62,25 @@ describe.skipIf(!installed)("redis state on a Redis Cluster", () => {
   runStateConformance("redis on a Cluster, calls split by slot (as on Redis 6)", () => openBySlot(), undefined, {
     approximateDistinct: true,
     liveSnapshots: LIVE_COPIES,
+  });
+
+  const pairs: AlternatingRedisPair[] = [];
+  runStateConformance(
+    "redis on a Cluster, two nodes alternating on one prefix",
+    async () => {
+      const pair = await AlternatingRedisPair.open(cluster.url, `${RUN}:${++stores}:`);
+      pairs.push(pair);
+      return pair;
+    },
+    undefined,
+    { approximateDistinct: true },
+  );
+
+  it("compared every profile the alternating nodes read with an uncached read, copies used and found stale", () => {
+    const stats = pairs.flatMap((p) => p.nodes.map((node) => node.copies.stats));
+    expect(pairs.reduce((n, p) => n + p.compared, 0)).toBeGreaterThanOrEqual(15);
+    expect(stats.reduce((n, s) => n + s.hits, 0)).toBeGreaterThan(0);
+    expect(stats.reduce((n, s) => n + s.stale, 0)).toBeGreaterThan(0);
   });
 
   it("places keys where Redis Cluster does: the adapter's slot is the server's", async () => {
