@@ -234,7 +234,9 @@ export class RedisStateStore implements StateStore {
         "server version check",
       );
       this.crossSlot =
-        this.allowCrossSlot && versions.every((info) => Number(/^redis_version:(\d+)\./m.exec(info)?.[1] ?? 0) >= 7);
+        this.allowCrossSlot &&
+        versions.length > 0 &&
+        versions.every((info) => Number(/^redis_version:(\d+)\./m.exec(info)?.[1] ?? 0) >= 7);
       const scripts = this.crossSlot ? [...SCRIPTS, ...Object.values(CROSS_SLOT)] : SCRIPTS;
       await this.bounded(
         Promise.all(primaries.flatMap((node) => scripts.map((sc) => node.script("LOAD", sc.source)))),
