@@ -157,6 +157,9 @@ function stateUrl(raw: unknown): Parsed<string> {
     const timeout = params.get("timeout_ms");
     if (timeout !== null && !/^[1-9]\d{0,6}$/.test(timeout))
       return bad(`timeout_ms "${timeout}" in ${shown} must be a whole number of milliseconds above 0`);
+    const split = params.get("cluster_split");
+    if (split !== null && split !== "node" && split !== "slot")
+      return bad(`cluster_split "${split}" in ${shown} must be node or slot`);
   }
   if (isMultiHostScheme(scheme)) {
     // The hosts, name and database of a Sentinel or Cluster URL, checked here so the error names the flag.

@@ -21,7 +21,7 @@ export { maskUrl };
  * (`redis-target.ts`); all with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
  * (how old a node's copy of the population profiles may get; 0 reads them every time) and
  * `?profile_cache_size=10000` (how many identity profiles a node keeps a version-checked copy of; 0
- * none). A Redis store is connected before it is returned, so a wrong address fails at startup.
+ * none), and on a Cluster `?cluster_split=node` (the default, on Redis 7 and later) or `slot`. A Redis store is connected before it is returned, so a wrong address fails at startup.
  */
 export async function openStateStore(url: string | undefined, dataDir: string): Promise<StateStore> {
   const spec = url?.trim() ?? "";
@@ -69,6 +69,13 @@ async function openRedis(spec: string, scheme: string): Promise<StateStore> {
   const commandTimeoutMs = wholeNumberParam(params, "timeout_ms", 1, "milliseconds", spec);
   const populationRefreshMs = wholeNumberParam(params, "population_refresh_ms", 0, "milliseconds", spec);
   const profileCacheSize = wholeNumberParam(params, "profile_cache_size", 0, "profiles", spec);
+  const clusterSplit = params.get("cluster_split");
+  if (clusterSplit !== null && clusterSplit !== "node" && clusterSplit !== "slot") {
+    throw new SignalboxError(
+      "CONFIG_INVALID",
+      `cluster_split '${clusterSplit}' in state URL '${maskUrl(spec)}' must be node or slot`,
+    );
+  }
   if (!isMultiHostScheme(scheme)) {
     try {
       new URL(url);
@@ -84,6 +91,7 @@ async function openRedis(spec: string, scheme: string): Promise<StateStore> {
     commandTimeoutMs,
     ...(populationRefreshMs !== undefined ? { populationRefreshMs } : {}),
     ...(profileCacheSize !== undefined ? { profileCacheSize } : {}),
+    ...(clusterSplit === "slot" ? { crossSlotScripts: false } : {}),
   });
   try {
     await store.ready();

@@ -72,7 +72,13 @@ export function isMultiHostScheme(scheme: string): boolean {
 }
 
 /** Signalbox's own parameters of a Redis state URL; the rest of its query belongs to the connection. */
-export const OWN_PARAMS = ["prefix", "timeout_ms", "population_refresh_ms", "profile_cache_size"] as const;
+export const OWN_PARAMS = [
+  "prefix",
+  "timeout_ms",
+  "population_refresh_ms",
+  "profile_cache_size",
+  "cluster_split",
+] as const;
 
 /**
  * A Redis state URL's parameters, and the URL without Signalbox's own (`OWN_PARAMS`): what the

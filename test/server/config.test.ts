@@ -379,6 +379,17 @@ describe("loadConfig: audit, lists, state, shadow policy and gateway rate limit"
     expect(timeout.message).toMatch(/^--state: timeout_ms "0" in /);
   });
 
+  it("takes a Redis Cluster state URL and names what is wrong with a bad one", () => {
+    const good = "redis+cluster://:hunter22@n1:7000,n2:7001?prefix=sb:&cluster_split=slot";
+    expect(loadConfig({ flags: { state: good } }).state).toBe(good);
+    const db = configError(() => loadConfig({ env: { SIGNALBOX_STATE: "redis+cluster://:hunter22@n1:7000/3" } }));
+    expect(db.problems.map((p) => p.message)).toEqual([
+      "SIGNALBOX_STATE: state URL 'redis+cluster://:***@n1:7000/3' has a path '/3': a Redis Cluster has only database 0 (leave the path out)",
+    ]);
+    const split = configError(() => loadConfig({ flags: { state: "redis+cluster://n1?cluster_split=shard" } }));
+    expect(split.message).toMatch(/^--state: cluster_split "shard" in .* must be node or slot/);
+  });
+
   it("rejects a short or doubly-given mask key without echoing it", () => {
     const short = configError(() => loadConfig({ env: { SIGNALBOX_AUDIT_MASK_KEY: "short-key" } }));
     expect(short.problems.map((p) => p.message)).toEqual([

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStateStore } from "../../src/state/open-state.js";
 import type { StateQuery } from "../../src/state/port.js";
-import { RedisStateStore } from "../../src/state/redis.js";
+import type { RedisStateStore } from "../../src/state/redis.js";
 import { keySlot } from "../../src/state/redis-cluster-slot.js";
 import { RedisClusterSet } from "../scaleout/redis-cluster-set.js";
 import { redisServerFor } from "../scaleout/redis-process.js";
@@ -34,11 +34,7 @@ describe.skipIf(!installed)("redis state on a Redis Cluster", () => {
   const clusterUrl = (params: string) => `${cluster.url}?prefix=${RUN}:${++stores}:&${params}`;
   const open = async (params = "timeout_ms=1000") => (await openStateStore(clusterUrl(params), dir)) as RedisStateStore;
   /** A store that splits calls by slot, as on a Cluster of Redis 6 servers. */
-  const openBySlot = async () => {
-    const store = new RedisStateStore({ url: cluster.url, keyPrefix: `${RUN}:${++stores}:`, crossSlotScripts: false });
-    await store.ready();
-    return store;
-  };
+  const openBySlot = () => open("timeout_ms=1000&cluster_split=slot");
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "signalbox-redis-cluster-"));

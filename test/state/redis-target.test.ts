@@ -124,6 +124,11 @@ describe("redisTarget of a Cluster URL", () => {
   it("is checked by openStateStore before connecting, and an unreachable cluster fails within the timeout", async () => {
     const bad = await openStateStore("redis+cluster://n1/5?prefix=sb:", dir).catch((e: unknown) => e);
     expect(bad).toMatchObject({ code: "CONFIG_INVALID" });
+    const split = await openStateStore("redis+cluster://n1?cluster_split=shard", dir).catch((e: unknown) => e);
+    expect(split).toMatchObject({ code: "CONFIG_INVALID" });
+    expect(String((split as Error).message)).toBe(
+      "cluster_split 'shard' in state URL 'redis+cluster://n1?cluster_split=shard' must be node or slot",
+    );
     const started = Date.now();
     const err = await openStateStore("redis+cluster://127.0.0.1:1?timeout_ms=300", dir).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "STATE_UNAVAILABLE" });
