@@ -23,65 +23,53 @@ export type GroupOf = (key: string) => number | string;
 
 /** A read script call per group; the merged reply is per counter, then per claim, then per profile, as for one call. */
 export function splitRead(read: ScriptRead, groupOf: GroupOf = keySlot): Split<ScriptRead> {
+  // A part's items, and where each one's reply entry goes in the merged reply (`*At`).
   type Part = {
     counters: ScriptRead["counters"][number][];
     claims: ScriptRead["claims"][number][];
     profiles: ScriptRead["profiles"][number][];
-    at: number[];
+    countersAt: number[];
+    claimsAt: number[];
+    profilesAt: number[];
   };
   const parts = new Map<number | string, Part>();
   const partOf = (key: string): Part => {
     const group = groupOf(key);
     let part = parts.get(group);
     if (part === undefined) {
-      part = { counters: [], claims: [], profiles: [], at: [] };
+      part = { counters: [], claims: [], profiles: [], countersAt: [], claimsAt: [], profilesAt: [] };
       parts.set(group, part);
     }
     return part;
-  };
-  // `at`: where each of a part's reply entries goes in the merged reply, in the part's reply order
-  // (its counters, then its claims, then its profiles).
-  const places = new Map<Part, { counters: number[]; claims: number[]; profiles: number[] }>();
-  const placesOf = (part: Part) => {
-    let p = places.get(part);
-    if (p === undefined) {
-      p = { counters: [], claims: [], profiles: [] };
-      places.set(part, p);
-    }
-    return p;
   };
   let index = 0;
   for (const c of read.counters) {
     const part = partOf(c.key);
     part.counters.push(c);
-    placesOf(part).counters.push(index++);
+    part.countersAt.push(index++);
   }
   for (const c of read.claims) {
     const part = partOf(c.key);
     part.claims.push(c);
-    placesOf(part).claims.push(index++);
+    part.claimsAt.push(index++);
   }
   for (const p of read.profiles) {
     const part = partOf(p.key);
     part.profiles.push(p);
-    placesOf(part).profiles.push(index++);
+    part.profilesAt.push(index++);
   }
   const all = [...parts.values()];
-  for (const part of all) {
-    const p = placesOf(part);
-    part.at = [...p.counters, ...p.claims, ...p.profiles];
-  }
+  // In a part's reply order: its counters, then its claims, then its profiles.
+  const placesOf = (part: Part) => [...part.countersAt, ...part.claimsAt, ...part.profilesAt];
   return {
     calls: all.map(({ counters, claims, profiles }) => ({ counters, claims, profiles })),
     merge(replies) {
       const out = new Array<unknown>(index);
       all.forEach((part, i) => {
         const reply = replies[i];
-        if (reply instanceof PartFailed) {
-          for (const at of part.at) out[at] = reply;
-          return;
-        }
-        for (let j = 0; j < part.at.length; j++) out[part.at[j] as number] = (reply as unknown[])[j];
+        placesOf(part).forEach((at, j) => {
+          out[at] = reply instanceof PartFailed ? reply : (reply as unknown[])[j];
+        });
       });
       return out;
     },

@@ -12,6 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
+import { scanAll } from "../../src/state/redis-client.js";
 import { redisAnswers } from "../support/redis-probe.js";
 import { EPHEMERAL_ARGS, freePort } from "./redis-process.js";
 import { until } from "./redis-sentinel-set.js";
@@ -413,16 +414,7 @@ export class RedisClusterSet {
 
   /** The keys matching `pattern` that the server on `port` holds (SCAN on a one-off connection). */
   async keysOn(port: number, pattern: string): Promise<string[]> {
-    return withServer(port, async (server) => {
-      const keys: string[] = [];
-      let cursor = "0";
-      do {
-        const [next, found] = await server.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-        cursor = next;
-        keys.push(...found);
-      } while (cursor !== "0");
-      return keys;
-    });
+    return withServer(port, (server) => scanAll(server, pattern));
   }
 
   /** Stops every server still running and resolves once they are all gone; calling it again does nothing more. */

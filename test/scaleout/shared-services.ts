@@ -2,6 +2,7 @@
 
 import { Redis } from "ioredis";
 import pg from "pg";
+import { scanAll } from "../../src/state/redis-client.js";
 import { redisAnswers } from "../support/redis-probe.js";
 
 export const SHARED_REDIS = process.env.SIGNALBOX_TEST_REDIS ?? "redis://127.0.0.1:6379/0";
@@ -24,12 +25,8 @@ export async function postgresAnswers(url: string): Promise<boolean> {
 export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
   const admin = new Redis(url);
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.del(...keys);
-    } while (cursor !== "0");
+    const keys = await scanAll(admin, `${prefix}*`);
+    for (let i = 0; i < keys.length; i += 1000) await admin.del(...keys.slice(i, i + 1000));
   } finally {
     admin.disconnect();
   }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSignalboxError } from "../../src/errors/signalbox-error.js";
 import type { StateUpdate } from "../../src/state/port.js";
 import { type RedisStateOptions, RedisStateStore } from "../../src/state/redis.js";
+import { scanAll } from "../../src/state/redis-client.js";
 import { redisFor } from "../support/redis-probe.js";
 import { runStateConformance } from "./conformance.js";
 import { LIVE_COPIES } from "./redis-live-copies.js";
@@ -21,22 +22,10 @@ const T0 = 1_700_000_000_000;
 
 const up = await redisFor("the Redis state tests", URL);
 
-/** Every key matching a pattern: a full SCAN, since one SCAN call may return only some of them. */
-async function keysMatching(admin: Redis, pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await admin.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    out.push(...keys);
-  } while (cursor !== "0");
-  return out;
-}
-
 /** Deletes every key of this run (SCAN + DEL by prefix). */
 async function cleanup(): Promise<void> {
   const admin = new Redis(URL);
-  const keys = await keysMatching(admin, `${RUN}:*`);
+  const keys = await scanAll(admin, `${RUN}:*`);
   for (let i = 0; i < keys.length; i += 500) await admin.del(...keys.slice(i, i + 500));
   admin.disconnect();
 }
@@ -162,7 +151,7 @@ describe.skipIf(!up)("redis", () => {
         T0,
       );
       await s.read({ profiles: [], counters: [], claims: [{ key: "jti:ttl", holder: { a: 1 }, ttlMs: 30_000 }] }, T0);
-      const keys = await keysMatching(admin, `${prefix}*`);
+      const keys = await scanAll(admin, `${prefix}*`);
       expect(keys.length).toBe(5);
       const ttls = Object.fromEntries(
         await Promise.all(keys.map(async (k) => [k.slice(k.lastIndexOf(":") + 1), await admin.pttl(k)])),
