@@ -139,3 +139,20 @@ export function splitWrite(
     },
   };
 }
+
+/**
+ * What a part's error says when its node no longer serves one of its keys' slots: a script's key
+ * check ("non local key"), a redirection the client could not follow through, or a multi-key call
+ * refused while its slot migrates. None of these lets anything of the part run (the cross-slot
+ * scripts check every key before they change one).
+ */
+const SLOT_MOVED = /non local key|\bMOVED \d+ |\bASK \d+ |\bTRYAGAIN\b|Too many Cluster redirections/;
+
+/** Whether `err`, or an error it was caused by, says that a key's slot is served by another primary now. */
+export function slotMoved(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
+    if (SLOT_MOVED.test(e.message)) return true;
+  }
+  return false;
+}

@@ -366,15 +366,19 @@ export const SCRIPTS: readonly RedisScript[] = [READ, WRITE];
  * that the same node serves. So such a call declares one key (its first, which routes it) and passes
  * the whole key list in ARGV: `ARGV[1]` is the key count, the keys follow, then the script's own
  * arguments. The first lines rebuild `KEYS` and `ARGV` as the script proper expects them (as
- * locals: Redis 7 makes globals read-only). A key of a slot the node no longer serves (a resharding
- * under way) fails the call, like a `MOVED` would. The flag line must come first; Redis 6 cannot
- * compile it.
+ * locals: Redis 7 makes globals read-only). The flag line must come first; Redis 6 cannot compile
+ * it. A key of a slot the node no longer serves (a resharding moved it, or is moving it) fails the
+ * call with "non local key" when the script touches it, and Redis does not undo what the script
+ * changed before that. So the next line touches every key (EXISTS, which changes nothing) before the
+ * script proper runs: a call that meets a moved slot fails having changed nothing, and the adapter
+ * can send it again, split by slot (`slotMoved`), without counting or claiming anything twice.
  */
 const CROSS_SLOT_PREAMBLE = `#!lua flags=allow-cross-slot-keys
 local nkeys = tonumber(ARGV[1])
 local keys, argv = {}, {}
 for i = 1, nkeys do keys[i] = ARGV[i + 1] end
 for i = nkeys + 2, #ARGV do argv[#argv + 1] = ARGV[i] end
+for i = 2, nkeys do redis.call("EXISTS", keys[i]) end
 local KEYS, ARGV = keys, argv`;
 
 export const CROSS_SLOT: Readonly<Record<string, RedisScript>> = Object.fromEntries(

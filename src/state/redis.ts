@@ -6,7 +6,7 @@
  * node-local copies checked by version on every read (redis-profile-cache.ts, ADR 0018).
  */
 
-import { Cluster, type Redis, type RedisOptions } from "ioredis";
+import { Cluster, type Redis, Command as RedisCommand, type RedisOptions } from "ioredis";
 import { isSignalboxError, SignalboxError } from "../errors/signalbox-error.js";
 import type { JsonObject } from "../model/request.js";
 import { maskUrl } from "./mask-url.js";
@@ -26,7 +26,7 @@ import {
 import { isStorableKey } from "./profile-ops.js";
 import { client, scanAll, slotOwners } from "./redis-client.js";
 import { keySlot } from "./redis-cluster-slot.js";
-import { type GroupOf, splitRead, splitWrite } from "./redis-cluster-split.js";
+import { type GroupOf, slotMoved, splitRead, splitWrite } from "./redis-cluster-split.js";
 import { PartFailed, PartialWriteFailure } from "./redis-part-failure.js";
 import { PopulationCache } from "./redis-population.js";
 import { type CopyOp, ProfileCopies, type ProfileCopy } from "./redis-profile-cache.js";
@@ -124,6 +124,11 @@ export class RedisStateStore implements StateStore {
    * Cluster, refreshes of the slot table that found a slot on another primary.
    */
   serverChanges = 0;
+  /**
+   * On a Cluster: parts of split calls sent again by slot because a key's slot was found on another
+   * primary (a resharding), for diagnostics and tests.
+   */
+  slotMovedRetries = 0;
   /** On a Cluster: the primary of every slot at the last refresh, as ranges (`slotOwners`). */
   private slotOwners: string | undefined;
   private closed = false;
@@ -317,9 +322,7 @@ export class RedisStateStore implements StateStore {
         if (copy !== undefined) return copy;
       }
       fetched = true;
-      const call = this.redis.call("HGETALL", this.key(key, "profile")) as Promise<StoredHash>;
-      // A Cluster client retries a pipelined command through a failover, restarting its timeout.
-      const reply = this.cluster ? this.bounded(call, "HGETALL") : call;
+      const reply = this.fetchProfile(this.key(key, "profile"));
       return covered ? this.population.track(key, reply.then(parseProfile)) : reply;
     });
     if (!scripted && fetched) this.roundTrips += 1;
@@ -366,6 +369,24 @@ export class RedisStateStore implements StateStore {
     return snapshot;
   }
 
+  /**
+   * A profile's hash, by `HGETALL` (auto-pipelined with the turn's other calls). On a Cluster it is
+   * bounded by the store's timer (the client retries a pipelined command through a failover,
+   * restarting its timeout), and sent once more on its own when its slot has moved: the client
+   * follows a redirection (MOVED, ASK) of a command sent alone, not of one in a pipeline that spans
+   * several slots.
+   */
+  private fetchProfile(key: string): Promise<StoredHash> {
+    const call = this.redis.call("HGETALL", key) as Promise<StoredHash>;
+    if (!this.cluster) return call;
+    const alone = call.catch((err: unknown) => {
+      if (!this.slotMoved(err)) throw err;
+      const command = new RedisCommand("HGETALL", [key], { replyEncoding: "utf8" });
+      return this.redis.sendCommand(command) as Promise<StoredHash>;
+    });
+    return this.bounded(alone, "HGETALL");
+  }
+
   /** A profile hash just read from Redis, parsed and kept as this node's copy. */
   private keepCopy(key: string, hash: StoredHash): Profile {
     const { profile, version } = readProfileHash(hash);
@@ -388,13 +409,25 @@ export class RedisStateStore implements StateStore {
    */
   private async sendRead(read: ScriptRead): Promise<unknown> {
     if (!this.cluster) return this.evalScript(READ, readKeys(read), readArgs(read));
-    const script = this.crossSlot ? (CROSS_SLOT[READ.name] as RedisScript) : READ;
-    const split = splitRead(read, this.groupOf);
     this.roundTrips += 1;
-    if (split.calls.length === 1) return this.evalPart(script, readKeys(read), readArgs(read));
-    const settled = await Promise.allSettled(
-      split.calls.map((part) => this.evalPart(script, readKeys(part), readArgs(part))),
-    );
+    return this.readParts(read, this.groupOf, this.crossSlot, Date.now());
+  }
+
+  /**
+   * `read` split by `groupOf`, its parts sent together. With `retry`, a part whose node no longer
+   * serves one of its keys' slots (a resharding) is sent again split by slot (see `slotMoved`),
+   * within what is left of the call's timeout.
+   */
+  private async readParts(read: ScriptRead, groupOf: GroupOf, retry: boolean, started: number): Promise<unknown> {
+    const script = this.crossSlot ? (CROSS_SLOT[READ.name] as RedisScript) : READ;
+    const split = splitRead(read, groupOf);
+    const send = (part: ScriptRead): Promise<unknown> =>
+      this.evalPart(script, readKeys(part), readArgs(part), started).catch((err: unknown) => {
+        if (!(retry && this.slotMoved(err))) throw err;
+        return this.readParts(part, keySlot, false, started);
+      });
+    if (split.calls.length === 1) return send(read);
+    const settled = await Promise.allSettled(split.calls.map(send));
     const failure = settled.find((s) => s.status === "rejected");
     if (failure && settled.every((s) => s.status === "rejected")) throw failure.reason;
     // A failed part fails only the reads with an entry in it (see `ReadBatcher`).
@@ -413,9 +446,21 @@ export class RedisStateStore implements StateStore {
     ops: readonly (string | number)[],
     copyOps: readonly CopyOp[],
   ): Promise<unknown> {
-    const script = this.crossSlot ? (CROSS_SLOT[WRITE.name] as RedisScript) : WRITE;
-    const split = splitWrite(keys, ops, this.groupOf);
     this.roundTrips += 1;
+    return this.writeParts(keys, ops, copyOps, this.groupOf, this.crossSlot, Date.now());
+  }
+
+  /** `clusterWrite`'s parts by `groupOf`; with `retry`, a part that met a moved slot is sent again by slot (as `readParts`). */
+  private async writeParts(
+    keys: readonly string[],
+    ops: readonly (string | number)[],
+    copyOps: readonly CopyOp[],
+    groupOf: GroupOf,
+    retry: boolean,
+    started: number,
+  ): Promise<unknown> {
+    const script = this.crossSlot ? (CROSS_SLOT[WRITE.name] as RedisScript) : WRITE;
+    const split = splitWrite(keys, ops, groupOf);
     const partOf = new Map<string, number>();
     split.calls.forEach((part, i) => {
       for (const key of part.keys) partOf.set(key, i);
@@ -429,23 +474,47 @@ export class RedisStateStore implements StateStore {
     const settled = await Promise.allSettled(
       split.calls.map((part, i) => {
         const mine = partCopyOps[i] ?? [];
-        return this.evalPart(script, part.keys, [this.profileTtlMs, ...part.ops]).then(
+        return this.evalPart(script, part.keys, [this.profileTtlMs, ...part.ops], started).then(
           (reply) => {
             if (mine.length > 0) this.copies.afterWrite(mine, reply);
             return reply;
           },
           (err: unknown) => {
+            // Nothing of the part ran: sent again by slot, it brings its copies up to date itself.
+            if (retry && this.slotMoved(err))
+              return this.writeParts(part.keys, part.ops, mine, keySlot, false, started);
             if (mine.length > 0) this.copies.afterFailedWrite(mine);
             throw err;
           },
         );
       }),
     );
-    const failed = split.calls.filter((_, i) => settled[i]?.status === "rejected");
-    if (failed.length === 0) return split.merge(settled.map((s) => (s as PromiseFulfilledResult<unknown>).value));
-    const reason = (settled.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
-    if (failed.length === split.calls.length) throw reason;
-    throw new PartialWriteFailure(new Set(failed.flatMap((part) => part.keys)), reason);
+    const failedKeys = new Set<string>();
+    let reason: unknown;
+    settled.forEach((s, i) => {
+      if (s.status === "fulfilled") return;
+      const error = s.reason instanceof PartialWriteFailure ? s.reason.error : s.reason;
+      reason ??= error;
+      const lost = s.reason instanceof PartialWriteFailure ? s.reason.failedKeys : (split.calls[i]?.keys ?? []);
+      for (const key of lost) failedKeys.add(key);
+    });
+    if (failedKeys.size === 0) return split.merge(settled.map((s) => (s as PromiseFulfilledResult<unknown>).value));
+    if (failedKeys.size === keys.length) throw reason;
+    throw new PartialWriteFailure(failedKeys, reason);
+  }
+
+  /**
+   * Whether a Cluster call failed because a key's slot is served by another primary now (a
+   * resharding moved it, or is moving it). The cross-slot scripts check every key before they change
+   * anything, so nothing of such a call ran and it may be sent again. The client's slot table is
+   * refreshed at once, so that later calls are grouped by the new owners.
+   */
+  private slotMoved(err: unknown): boolean {
+    if (!slotMoved(err)) return false;
+    this.slotMovedRetries += 1;
+    this.roundTrips += 1;
+    (this.redis as Cluster).refreshSlotsCache();
+    return true;
   }
 
   async write(updates: readonly StateUpdate[], now: number): Promise<void> {
@@ -636,13 +705,18 @@ export class RedisStateStore implements StateStore {
    * One call of a split (on a Cluster): as is, or, with the cross-slot scripts, declaring its first
    * key only and passing every key in ARGV (see `CROSS_SLOT`).
    */
-  private evalPart(s: RedisScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  private evalPart(
+    s: RedisScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    started: number,
+  ): Promise<unknown> {
     // Bounded here too: a Cluster client retries a call through a failover (redirections, reconnects)
-    // and restarts its command timeout each time.
+    // and restarts its command timeout each time. A part sent again gets what is left of the first's.
     const call = this.crossSlot
       ? this.evalScript(s, keys.slice(0, 1), [keys.length, ...keys, ...args], false)
       : this.evalScript(s, keys, args, false);
-    return this.bounded(call, "script call");
+    return this.bounded(call, "script call", this.timeoutMs - (Date.now() - started));
   }
 
   /**
@@ -705,12 +779,13 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  private async bounded<T>(work: Promise<T>, what: string): Promise<T> {
+  /** `work`, or STATE_UNAVAILABLE once `ms` (at least 1) have passed: the store's timeout unless given. */
+  private async bounded<T>(work: Promise<T>, what: string, ms = this.timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(unavailable(`redis ${what} timed out after ${this.timeoutMs} ms`)),
-        this.timeoutMs,
+        Math.max(1, ms),
       );
     });
     try {

@@ -417,6 +417,53 @@ export class RedisClusterSet {
     return withServer(port, (server) => scanAll(server, pattern));
   }
 
+  /**
+   * Moves `slot` to the master on `toPort`, as `redis-cli --cluster reshard` does: the target marks
+   * it importing, the source migrating, the source's keys of the slot go over with MIGRATE, then
+   * every master is told the slot's new owner. With `finish: false` it stops after the keys have
+   * moved, leaving the slot migrating (the source still named its owner, redirecting with ASK), as
+   * a resharding looks while under way; `migrateSlot` again with the same target finishes it. Throws
+   * when `toPort` is not a master, or already serves the slot.
+   */
+  async migrateSlot(slot: number, toPort: number, finish = true): Promise<void> {
+    const [ranges, lines] = await this.withAnyNode(async (server) => [
+      await server.cluster("SLOTS"),
+      parseNodes(await nodesOf(server)),
+    ]);
+    const fromPort = ranges.find(([start, end]) => start <= slot && slot <= end)?.[2]?.[1];
+    const from = lines.find((l) => l.port === fromPort);
+    const to = lines.find((l) => l.port === toPort);
+    if (from === undefined) throw new Error(`no master serves slot ${slot}`);
+    if (!to?.flags.includes("master")) throw new Error(`no master on port ${toPort}`);
+    if (from.id === to.id) throw new Error(`slot ${slot} is already served by the master on port ${toPort}`);
+    await withServer(toPort, (server) => server.call("CLUSTER", "SETSLOT", slot, "IMPORTING", from.id));
+    await withServer(from.port, async (server) => {
+      await server.call("CLUSTER", "SETSLOT", slot, "MIGRATING", to.id);
+      for (;;) {
+        const keys = (await server.call("CLUSTER", "GETKEYSINSLOT", slot, 100)) as string[];
+        if (keys.length === 0) break;
+        await server.call("MIGRATE", "127.0.0.1", toPort, "", 0, 5000, "KEYS", ...keys);
+      }
+    });
+    if (!finish) return;
+    // The target first, so that the slot is never owned by nobody; then the source and the rest.
+    const masters = lines.filter((l) => l.flags.includes("master") && healthy(l)).map((l) => l.port);
+    for (const port of [toPort, from.port, ...masters.filter((p) => p !== toPort && p !== from.port)]) {
+      await withServer(port, (server) => server.call("CLUSTER", "SETSLOT", slot, "NODE", to.id));
+    }
+    await until(`every master to name port ${toPort} as the owner of slot ${slot}`, async () => {
+      const owners = await Promise.all(
+        masters.map((port) =>
+          withServer(port, async (server) => {
+            const view = await server.cluster("SLOTS");
+            return view.find(([start, end]) => start <= slot && slot <= end)?.[2]?.[1];
+          }),
+        ),
+      );
+      return owners.every((owner) => owner === toPort) ? true : undefined;
+    });
+  }
+
   /** Stops every server still running and resolves once they are all gone; calling it again does nothing more. */
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()));

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { keySlot } from "../../src/state/redis-cluster-slot.js";
-import { splitRead, splitWrite } from "../../src/state/redis-cluster-split.js";
+import { slotMoved, splitRead, splitWrite } from "../../src/state/redis-cluster-split.js";
 import type { ScriptRead } from "../../src/state/redis-read-batch.js";
 import { OP_LENGTH } from "../../src/state/redis-scripts.js";
 
@@ -143,5 +143,30 @@ describe("splitWrite", () => {
 
   it("refuses an op it does not know, rather than cut the call wrongly", () => {
     expect(() => splitWrite(keys, ["x", 1])).toThrow("unknown op 'x'");
+  });
+});
+
+describe("slotMoved", () => {
+  it("recognises the errors of a part whose node no longer serves one of its keys' slots, also as a cause", () => {
+    const script = new Error(
+      "ERR Script attempted to access a non local key in a cluster node script: 3867cf6e, on @user_script:55.",
+    );
+    expect(slotMoved(script)).toBe(true);
+    expect(slotMoved(new Error("MOVED 2731 127.0.0.1:40535"))).toBe(true);
+    expect(slotMoved(new Error("ASK 2731 127.0.0.1:40535"))).toBe(true);
+    expect(slotMoved(new Error("TRYAGAIN Multiple keys request during rehashing of slot"))).toBe(true);
+    expect(slotMoved(new Error("Too many Cluster redirections. Last error: MOVED 1 127.0.0.1:1"))).toBe(true);
+    expect(slotMoved(new Error("redis call failed: see cause", { cause: script }))).toBe(true);
+  });
+
+  it("leaves every other failure alone: those may have run in part, or will not be cured by sending again", () => {
+    expect(slotMoved(new Error("redis script call timed out after 300 ms"))).toBe(false);
+    expect(slotMoved(new Error("CLUSTERDOWN The cluster is down"))).toBe(false);
+    expect(slotMoved(new Error("ERR Error running script: user_script:12: attempt to compare nil with number"))).toBe(
+      false,
+    );
+    expect(slotMoved(new Error("Connection is closed."))).toBe(false);
+    expect(slotMoved("MOVED 2731 127.0.0.1:40535")).toBe(false);
+    expect(slotMoved(undefined)).toBe(false);
   });
 });
