@@ -14,6 +14,7 @@ import {
   SENTINEL_SCHEMES,
   splitStateUrl,
 } from "../state/redis-target.js";
+import { tlsParamProblem } from "../state/redis-tls.js";
 import { parseApiKey, splitKeyList } from "./api-keys.js";
 import { Secret } from "./secret.js";
 import {
@@ -160,6 +161,8 @@ function stateUrl(raw: unknown): Parsed<string> {
     const split = params.get("cluster_split");
     if (split !== null && split !== "node" && split !== "slot")
       return bad(`cluster_split "${split}" in ${shown} must be node or slot`);
+    const tls = tlsParamProblem(scheme, params);
+    if (tls !== undefined) return bad(`${shown}: ${tls}`);
   }
   if (isMultiHostScheme(scheme)) {
     // The hosts, name and database of a Sentinel or Cluster URL, checked here so the error names the flag.

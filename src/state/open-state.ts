@@ -7,6 +7,7 @@ import { MemoryStateStore } from "./memory.js";
 import type { StateStore } from "./port.js";
 import { RedisStateStore } from "./redis.js";
 import { isMultiHostScheme, redisTarget, splitStateUrl } from "./redis-target.js";
+import { readTls } from "./redis-tls.js";
 import { SqliteStateStore } from "./sqlite.js";
 
 export { maskUrl };
@@ -21,7 +22,9 @@ export { maskUrl };
  * (`redis-target.ts`); all with `?prefix=sb:`, `?timeout_ms=1000`, `?population_refresh_ms=1000`
  * (how old a node's copy of the population profiles may get; 0 reads them every time) and
  * `?profile_cache_size=10000` (how many identity profiles a node keeps a version-checked copy of; 0
- * none), and on a Cluster `?cluster_split=node` (the default, on Redis 7 and later) or `slot`. A Redis store is connected before it is returned, so a wrong address fails at startup.
+ * none), and on a Cluster `?cluster_split=node` (the default, on Redis 7 and later) or `slot`; with
+ * TLS, `?tls_ca=FILE` and `?tls_cert=FILE&tls_key=FILE` (`redis-tls.ts`). A Redis store is
+ * connected before it is returned, so a wrong address fails at startup.
  */
 export async function openStateStore(url: string | undefined, dataDir: string): Promise<StateStore> {
   const spec = url?.trim() ?? "";
@@ -85,6 +88,7 @@ async function openRedis(spec: string, scheme: string): Promise<StateStore> {
   }
   // A Sentinel or Cluster URL's parts are checked here, so a mistake names the URL as the operator wrote it.
   redisTarget(url, maskUrl(spec));
+  const tls = readTls(scheme, params, maskUrl(spec));
   const store = new RedisStateStore({
     url,
     keyPrefix,
@@ -92,6 +96,7 @@ async function openRedis(spec: string, scheme: string): Promise<StateStore> {
     ...(populationRefreshMs !== undefined ? { populationRefreshMs } : {}),
     ...(profileCacheSize !== undefined ? { profileCacheSize } : {}),
     ...(clusterSplit === "slot" ? { crossSlotScripts: false } : {}),
+    ...(tls !== undefined ? { tls } : {}),
   });
   try {
     await store.ready();

@@ -7,6 +7,7 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { CLUSTER_SLOTS } from "./redis-cluster-slot.js";
 import type { RedisTarget } from "./redis-target.js";
+import type { RedisTls } from "./redis-tls.js";
 
 /** Which primary serves each slot, as `<first slot>:<host:port>` for each run of slots. */
 export function slotOwners(cluster: Cluster): string {
@@ -34,15 +35,19 @@ export async function scanAll(node: Redis, pattern: string): Promise<string[]> {
   return out;
 }
 
-/** The ioredis client for a target: one connection, one through Sentinel, or a Cluster client. */
-export function client(target: RedisTarget, common: RedisOptions, timeoutMs: number): Redis | Cluster {
+/**
+ * The ioredis client for a target: one connection, one through Sentinel, or a Cluster client. `tls`
+ * (given only with a TLS URL) replaces the system's trust and adds a client certificate on every
+ * connection: the server's, the sentinels', each Cluster node's.
+ */
+export function client(target: RedisTarget, common: RedisOptions, timeoutMs: number, tls?: RedisTls): Redis | Cluster {
   const credentials = (t: { username?: string; password?: string }) => ({
     ...(t.username !== undefined ? { username: t.username } : {}),
     ...(t.password !== undefined ? { password: t.password } : {}),
   });
   switch (target.kind) {
     case "server":
-      return new Redis(target.url, common);
+      return new Redis(target.url, tls !== undefined ? { ...common, tls: { ...tls } } : common);
     case "sentinel":
       return new Redis({
         ...common,
@@ -52,7 +57,7 @@ export function client(target: RedisTarget, common: RedisOptions, timeoutMs: num
         ...credentials(target),
         ...(target.sentinelUsername !== undefined ? { sentinelUsername: target.sentinelUsername } : {}),
         ...(target.sentinelPassword !== undefined ? { sentinelPassword: target.sentinelPassword } : {}),
-        ...(target.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+        ...(target.tls ? { tls: { ...tls }, sentinelTLS: { ...tls }, enableTLSForSentinelMode: true } : {}),
         sentinelCommandTimeout: timeoutMs,
         // Hear of a failover from the sentinels at once, rather than at the next failed call.
         failoverDetector: true,
@@ -72,7 +77,7 @@ export function client(target: RedisTarget, common: RedisOptions, timeoutMs: num
           // A script call may name keys of several slots of one node (ADR 0020), which ioredis's
           // automatic pipelines refuse: script calls are written at once (one per node per turn).
           autoPipeliningIgnoredCommands: ["evalsha", "eval"],
-          redisOptions: { ...perNode, ...credentials(target), ...(target.tls ? { tls: {} } : {}) },
+          redisOptions: { ...perNode, ...credentials(target), ...(target.tls ? { tls: { ...tls } } : {}) },
         },
       );
     }

@@ -78,6 +78,9 @@ export const OWN_PARAMS = [
   "population_refresh_ms",
   "profile_cache_size",
   "cluster_split",
+  "tls_ca",
+  "tls_cert",
+  "tls_key",
 ] as const;
 
 /**

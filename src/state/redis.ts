@@ -34,6 +34,7 @@ import { parseProfile, readProfileHash, type StoredHash } from "./redis-profile-
 import { type ProfileCheckArgs, ReadBatcher, readArgs, readKeys, type ScriptRead } from "./redis-read-batch.js";
 import { CROSS_SLOT, INDEX_SUFFIX, OP, READ, type RedisScript, SCRIPTS, WRITE } from "./redis-scripts.js";
 import { redisTarget } from "./redis-target.js";
+import type { RedisTls } from "./redis-tls.js";
 import { WriteBatcher } from "./redis-write-batch.js";
 
 export interface RedisStateOptions {
@@ -44,6 +45,8 @@ export interface RedisStateOptions {
    * `rediss+cluster://`) for a Redis Cluster (see `redis-target.ts`).
    */
   url: string;
+  /** With a TLS URL: the certificates to trust and a client certificate, as PEM (`redis-tls.ts`). */
+  tls?: RedisTls;
   /** Prefix of every key, e.g. `sb:` (the default); lets several deployments share one Redis. */
   keyPrefix?: string;
   /** Most time one call may wait for Redis (or for the first connection) before it rejects. Default 1000 ms. */
@@ -119,6 +122,8 @@ export class RedisStateStore implements StateStore {
   private scriptsLoaded = false;
   /** The `run_id` of the Redis server this store last connected to. */
   private serverRunId: string | undefined;
+  /** The client's last connection error, for a failed connect's message. */
+  private connectionError: string | undefined;
   /**
    * Reconnections that reached a different server than the one before (failover, restart); on a
    * Cluster, refreshes of the slot table that found a slot on another primary.
@@ -172,9 +177,13 @@ export class RedisStateStore implements StateStore {
       reconnectOnError: (err) => err.message.startsWith("READONLY"),
     };
     this.cluster = target.kind === "cluster";
-    this.redis = client(target, common, this.timeoutMs);
+    this.redis = client(target, common, this.timeoutMs, options.tls);
     // Errors surface through the rejected calls; without a listener ioredis would log every retry.
-    this.redis.on("error", () => {});
+    // The last one is kept to say why a connection could not be made (a refused certificate, say),
+    // which the failed call itself does not tell ("Connection is closed").
+    this.redis.on("error", (err: Error) => {
+      this.connectionError = err.message;
+    });
     // The profile copies outlive a reconnection to the same server (`noteServer`): every read checks
     // a copy's version, and a write whose reply was lost with the connection dropped the copies it touched.
     this.redis.on("ready", () => {
@@ -219,17 +228,24 @@ export class RedisStateStore implements StateStore {
   async ready(): Promise<void> {
     this.assertOpen();
     const status = this.redis.status;
-    if (status === "wait") {
-      await this.bounded(this.redis.connect(), "connect");
-    } else if (status === "connecting" || status === "connect") {
-      let onReady = () => {};
-      const isReady = new Promise<void>((resolve) => {
-        onReady = resolve;
-        this.redis.once("ready", onReady);
-      });
-      await this.bounded(isReady, "connect").finally(() => this.redis.off("ready", onReady));
-    } else if (status !== "ready") {
-      throw unavailable(`redis is not connected (${status})`);
+    this.connectionError = undefined;
+    try {
+      if (status === "wait") {
+        await this.bounded(this.redis.connect(), "connect");
+      } else if (status === "connecting" || status === "connect") {
+        let onReady = () => {};
+        const isReady = new Promise<void>((resolve) => {
+          onReady = resolve;
+          this.redis.once("ready", onReady);
+        });
+        await this.bounded(isReady, "connect").finally(() => this.redis.off("ready", onReady));
+      } else if (status !== "ready") {
+        throw unavailable(`redis is not connected (${status})`);
+      }
+    } catch (err) {
+      const why = this.connectionError;
+      if (why === undefined || !isSignalboxError(err) || err.message.includes(why)) throw err;
+      throw unavailable(`${err.message} (${why})`, err);
     }
     if (!this.scriptsLoaded && this.redis instanceof Cluster) {
       // Every primary gets the scripts; one that joins later gets them with its first NOSCRIPT.

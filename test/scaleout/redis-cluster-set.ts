@@ -17,6 +17,17 @@ import { redisAnswers } from "../support/redis-probe.js";
 import { EPHEMERAL_ARGS, freePort } from "./redis-process.js";
 import { until } from "./redis-sentinel-set.js";
 
+/**
+ * TLS for a cluster's nodes: each also listens for TLS clients on a port of its own, and the nodes
+ * talk to each other (cluster bus, replication) over TLS. The server certificate doubles as the
+ * client certificate on the bus, so it must allow client authentication too.
+ */
+export interface ClusterTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
 /** How many hash slots a Redis Cluster divides its keys into. */
 const SLOTS = 16_384;
 
@@ -128,6 +139,8 @@ class ClusterNode {
   private constructor(
     readonly port: number,
     private readonly child: ChildProcess,
+    /** The TLS clients' port, when the node speaks TLS (the plain port stays for the harness's own questions). */
+    readonly tlsPort?: number,
   ) {}
 
   /** Whether the process is still there (not stopped, killed or exited). */
@@ -136,12 +149,33 @@ class ClusterNode {
   }
 
   /** Starts a node with its directory inside `dir` and resolves once it answers PING. */
-  static async start(dir: string): Promise<ClusterNode> {
+  static async start(dir: string, tls?: ClusterTls): Promise<ClusterNode> {
     const port = await freePort();
     // The cluster bus gets a free port of its own: its default, port + 10000, lies beyond 65535 for the
     // top of Linux's ephemeral range, and redis-server refuses to start in cluster mode there.
     let busPort = await freePort();
     while (busPort === port) busPort = await freePort();
+    let tlsPort: number | undefined;
+    while (tls !== undefined && (tlsPort === undefined || tlsPort === port || tlsPort === busPort)) {
+      tlsPort = await freePort();
+    }
+    const tlsArgs =
+      tls === undefined
+        ? []
+        : [
+            "--tls-port",
+            String(tlsPort),
+            "--tls-cert-file",
+            tls.cert,
+            "--tls-key-file",
+            tls.key,
+            "--tls-ca-cert-file",
+            tls.ca,
+            "--tls-cluster",
+            "yes",
+            "--tls-replication",
+            "yes",
+          ];
     const nodeDir = join(dir, `node-${port}`);
     mkdirSync(nodeDir);
     const log = join(nodeDir, "redis.log");
@@ -165,6 +199,7 @@ class ClusterNode {
         "--logfile",
         log,
         ...EPHEMERAL_ARGS,
+        ...tlsArgs,
       ],
       { stdio: "ignore" },
     );
@@ -172,7 +207,7 @@ class ClusterNode {
     child.once("error", (error) => {
       failed = error;
     });
-    const node = new ClusterNode(port, child);
+    const node = new ClusterNode(port, child, tlsPort);
     try {
       await until(`redis-server on port ${port} to answer`, async () => {
         if (failed) throw failed;
@@ -234,7 +269,7 @@ export class RedisClusterSet {
    * with redis-cli's output when it cannot create the cluster, and leaves no server running when it
    * throws.
    */
-  static async start(dir: string, masters = 3, replicas = 0): Promise<RedisClusterSet> {
+  static async start(dir: string, masters = 3, replicas = 0, tls?: ClusterTls): Promise<RedisClusterSet> {
     if (!Number.isInteger(masters) || masters < 3) {
       throw new Error(`a Redis Cluster needs at least 3 masters (redis-cli refuses fewer), not ${masters}`);
     }
@@ -244,7 +279,7 @@ export class RedisClusterSet {
     const nodes: ClusterNode[] = [];
     try {
       // One after another, so each free port is already taken when the next node looks for one.
-      for (let i = 0; i < masters * (1 + replicas); i++) nodes.push(await ClusterNode.start(resolve(dir)));
+      for (let i = 0; i < masters * (1 + replicas); i++) nodes.push(await ClusterNode.start(resolve(dir), tls));
       const all = nodes.map((n) => n.port);
       await redisCli([
         "--cluster",
@@ -281,6 +316,16 @@ export class RedisClusterSet {
       await Promise.allSettled(nodes.map((n) => n.stop()));
       throw error;
     }
+  }
+
+  /**
+   * A `rediss+cluster://` state URL naming every master's TLS port (a cluster started with TLS);
+   * TLS clients learn the others' TLS ports from the cluster.
+   */
+  get tlsUrl(): string {
+    const tlsPorts = this.ports.map((port) => this.nodes.find((n) => n.port === port)?.tlsPort);
+    if (tlsPorts.some((p) => p === undefined)) throw new Error("this cluster was started without TLS");
+    return `rediss+cluster://${tlsPorts.map((p) => `127.0.0.1:${p}`).join(",")}`;
   }
 
   /** A `redis+cluster://` state URL naming every master. */
