@@ -5,8 +5,9 @@
  * looks like. The state conformance suite runs through `rediss://…?tls_ca=…&tls_cert=…&tls_key=…`;
  * without the CA, with another CA, or without a client certificate the store refuses to start with
  * an error that says why; and the TLS parameters are checked before anything is dialled. Then the
- * same through `rediss+cluster://` on a three-master Cluster whose nodes speak TLS to their clients
- * and to each other.
+ * same through `rediss+sentinel://` (a primary, its replica and a sentinel, all speaking TLS, the
+ * store following a failover) and `rediss+cluster://` (three masters speaking TLS to their clients
+ * and to each other).
  */
 
 import { randomUUID } from "node:crypto";
@@ -20,6 +21,7 @@ import { openStateStore } from "../../src/state/open-state.js";
 import type { RedisStateStore } from "../../src/state/redis.js";
 import { RedisClusterSet } from "../scaleout/redis-cluster-set.js";
 import { freePort, RedisProcess, redisServerFor } from "../scaleout/redis-process.js";
+import { RedisSentinelSet, until } from "../scaleout/redis-sentinel-set.js";
 import { makeCertificates, opensslInstalled, type TestCertificates } from "../support/tls-certs.js";
 import { runStateConformance, see } from "./conformance.js";
 import { LIVE_COPIES } from "./redis-live-copies.js";
@@ -193,4 +195,62 @@ describe.skipIf(!installed || !openssl)("redis state on a Redis Cluster over TLS
       await store.close();
     }
   });
+});
+
+describe.skipIf(!installed || !openssl)("redis state through Redis Sentinel over TLS", () => {
+  let dir: string;
+  let certs: TestCertificates;
+  let set: RedisSentinelSet;
+  let stores = 0;
+
+  const url = () =>
+    set.tlsUrl(
+      `prefix=${RUN}:s${++stores}:&timeout_ms=2000&tls_ca=${certs.ca}&tls_cert=${certs.clientCert}&tls_key=${certs.clientKey}`,
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "signalbox-redis-sentinel-tls-"));
+    certs = makeCertificates(dir);
+    set = await RedisSentinelSet.start(dir, { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca });
+  }, 60_000);
+
+  afterAll(async () => {
+    await set?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  runStateConformance("redis through Sentinel over TLS", () => openStateStore(url(), dir), undefined, {
+    approximateDistinct: true,
+    liveSnapshots: LIVE_COPIES,
+  });
+
+  it("follows a failover over TLS: the sentinel names the new primary's TLS port, what was learned stays", async () => {
+    const store = (await openStateStore(url(), dir)) as RedisStateStore;
+    try {
+      const query = { profiles: ["user:dana"], counters: [], claims: [] };
+      await store.write([see("user:dana", "devices", "d1", T0)], T0);
+      // The replica has the write before the failover starts (replication is asynchronous).
+      await until("the replica to have the write", async () =>
+        (await set.replicaHas(`${RUN}:s${stores}:{user:dana}:p`)) ? true : undefined,
+      );
+      await set.failover();
+      // Until the store has reconnected to the new primary (over TLS, at the port the sentinel now
+      // names), its calls may fail, or may still reach the old primary before its demotion.
+      await until(
+        "the store to reach the new primary",
+        async () => {
+          await store.read(query, T0 + 1).catch(() => undefined);
+          return (await set.replicaClients()).includes(`name=${store.connectionName}`) ? true : undefined;
+        },
+        30_000,
+      );
+      await store.write([see("user:dana", "devices", "d2", T0 + 1)], T0 + 1);
+      const learned = (await store.read(query, T0 + 2)).profiles.get("user:dana");
+      expect(Object.keys(learned?.sets.devices ?? {}).sort()).toEqual(["d1", "d2"]);
+      expect(store.serverChanges).toBe(1);
+      expect(await set.replicaHas(`${RUN}:s${stores}:{user:dana}:p`)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  }, 90_000);
 });
