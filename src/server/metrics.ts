@@ -3,6 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { EngineObserver } from "../engine/engine.js";
+import type { StateStoreStats } from "../state/port.js";
 import { HotCounter, HotHistogram } from "./hot-metrics.js";
 import type { Runtime } from "./runtime.js";
 
@@ -75,6 +76,7 @@ export function createServiceMetrics(runtime: Runtime, options: { processMetrics
       this.set(auditQueueDepth(runtime) ?? 0);
     },
   });
+  registerStateStoreMetrics(runtime, registry);
   new Gauge({
     name: "signalbox_policy_info",
     help: "The active policy (value 1), labelled by id and revision",
@@ -102,6 +104,52 @@ export function createServiceMetrics(runtime: Runtime, options: { processMetrics
     onPolicyReload: (result) => policyReloads.inc({ result }),
   };
   return { registry, observer, policyReloads };
+}
+
+/**
+ * A state store that talks to a server (Redis) keeps running totals (`StateStore.stats`); they are
+ * read at each scrape. Stores without them (memory, SQLite) add no series.
+ */
+function registerStateStoreMetrics(runtime: Runtime, registry: Registry): void {
+  if (runtime.engine.state.stats === undefined) return;
+  const read = (): StateStoreStats | undefined => runtime.engine.state.stats?.();
+  const total = (name: string, help: string, value: (s: StateStoreStats) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const stats = read();
+        if (stats === undefined) return;
+        this.reset();
+        this.inc(value(stats));
+      },
+    });
+  };
+  total("signalbox_state_round_trips_total", "Network round trips to the state server", (s) => s.roundTrips);
+  total(
+    "signalbox_state_server_changes_total",
+    "Reconnections that reached another state server (failover, restart) and Cluster slot moves seen",
+    (s) => s.serverChanges,
+  );
+  total(
+    "signalbox_state_slot_moved_retries_total",
+    "Redis Cluster calls sent again by slot after meeting a moved slot (a resharding)",
+    (s) => s.slotMovedRetries,
+  );
+  new Counter({
+    name: "signalbox_state_profile_copy_checks_total",
+    help: "Identity profile reads checked against the node's copy, by result (same: served from the copy)",
+    labelNames: ["result"] as const,
+    registers: [registry],
+    collect() {
+      const stats = read();
+      if (stats === undefined) return;
+      this.reset();
+      this.inc({ result: "same" }, stats.copyHits);
+      this.inc({ result: "stale" }, stats.copyStale);
+    },
+  });
 }
 
 /** Counts and times every HTTP request by route template (never the raw URL, which would explode cardinality). */

@@ -146,6 +146,22 @@ export interface StateStore {
   getPending(id: string, now: number): Promise<PendingDecision | undefined>;
   /** Releases connections and flushes; further calls reject. */
   close(): Promise<void>;
+  /** Running totals of a store that talks to a server, for `/metrics`; absent on the others. */
+  stats?(): StateStoreStats;
+}
+
+/** What a state store that talks to a server (Redis) has counted since it opened. */
+export interface StateStoreStats {
+  /** Network round trips to the server (the parts of a split Cluster call travel together and count once). */
+  readonly roundTrips: number;
+  /** Reconnections that reached another server (a failover, a restart), and slot moves a Cluster refresh found. */
+  readonly serverChanges: number;
+  /** Cluster calls sent again split by slot because a key's slot had moved (a resharding). */
+  readonly slotMovedRetries: number;
+  /** Profile reads the node's copy served (the server said "same"). */
+  readonly copyHits: number;
+  /** Profile reads that found the node's copy out of date (another node had written the profile). */
+  readonly copyStale: number;
 }
 
 export function emptyProfile(): Profile {

@@ -21,6 +21,7 @@ import {
   type StateQuery,
   type StateSnapshot,
   type StateStore,
+  type StateStoreStats,
   type StateUpdate,
 } from "./port.js";
 import { isStorableKey } from "./profile-ops.js";
@@ -206,6 +207,17 @@ export class RedisStateStore implements StateStore {
         this.slotOwners = owners;
       });
     }
+  }
+
+  /** What this store has counted since it opened, for `/metrics`. */
+  stats(): StateStoreStats {
+    return {
+      roundTrips: this.roundTrips,
+      serverChanges: this.serverChanges,
+      slotMovedRetries: this.slotMovedRetries,
+      copyHits: this.copies.stats.hits,
+      copyStale: this.copies.stats.stale,
+    };
   }
 
   /** How a Cluster's script calls are split: by node (Redis 7 and later) or by slot; undefined off a Cluster. */

@@ -13,6 +13,7 @@ import { gatewayFaces } from "../../src/runtime/gateway-faces.js";
 import { buildApp } from "../../src/server/app.js";
 import { ObserverHub, type Runtime, runtimeOf } from "../../src/server/runtime.js";
 import { MemoryStateStore } from "../../src/state/memory.js";
+import type { StateStore } from "../../src/state/port.js";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 export const CERTIFICATION_POLICY = resolve(REPO_ROOT, "examples/authzen-certification/policy.yaml");
@@ -36,6 +37,8 @@ export interface TestAppOptions {
   readonly wrap?: (engine: Engine) => Engine;
   /** Register the Envoy and NGINX gateway faces too. */
   readonly gateways?: boolean;
+  /** The state store (default: a new memory store); the caller closes it. */
+  readonly state?: StateStore;
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -44,7 +47,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const policy = await loadPolicy(options.policyFile ?? CERTIFICATION_POLICY);
   const real = createEngine({
     policy,
-    state: new MemoryStateStore(),
+    state: options.state ?? new MemoryStateStore(),
     audit: options.audit ?? new MemoryAuditTrail(),
     enricher: PEP_ONLY_ENRICHER,
     observer: hub,
