@@ -81,6 +81,7 @@ export const OWN_PARAMS = [
   "tls_ca",
   "tls_cert",
   "tls_key",
+  "tls_servername",
 ] as const;
 
 /**

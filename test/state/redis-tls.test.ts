@@ -108,6 +108,23 @@ describe.skipIf(!installed || !openssl)("redis state over TLS with a private CA 
     );
   });
 
+  it("checks the server's certificate against tls_servername instead of the address dialled", async () => {
+    // The server certificate names 127.0.0.1 and localhost: dialled by address, checked by name.
+    const byName = await openStateStore(url(`${trusted()}&tls_servername=localhost`), dir);
+    try {
+      await byName.write([see("user:sni", "devices", "d1", T0)], T0);
+      const read = await byName.read({ profiles: ["user:sni"], counters: [], claims: [] }, T0 + 1);
+      expect(Object.keys(read.profiles.get("user:sni")?.sets.devices ?? {})).toEqual(["d1"]);
+    } finally {
+      await byName.close();
+    }
+    const err = await openStateStore(url(`${trusted()}&tls_servername=redis.example.net`), dir).catch(
+      (e: unknown) => e,
+    );
+    expect(isSignalboxError(err) && err.code).toBe("STATE_UNAVAILABLE");
+    expect(String((err as Error).message)).toMatch(/Hostname\/IP does not match certificate's altnames/);
+  });
+
   it("refuses to start without a client certificate when the server asks for one", async () => {
     const err = await openStateStore(url(`tls_ca=${certs.ca}`), dir).catch((e: unknown) => e);
     expect(isSignalboxError(err) && err.code).toBe("STATE_UNAVAILABLE");
@@ -130,6 +147,10 @@ describe.skipIf(!installed || !openssl)("redis state over TLS with a private CA 
       /tls_cert and tls_key go together/,
     );
     expect(await refused(`rediss://127.0.0.1:${tlsPort}/0?tls_ca=`)).toMatch(/tls_ca names no file/);
+    expect(await refused(`rediss://127.0.0.1:${tlsPort}/0?tls_servername=`)).toMatch(/tls_servername names no host/);
+    expect(await refused(`rediss://127.0.0.1:${tlsPort}/0?tls_servername=a/b`)).toMatch(
+      /tls_servername 'a\/b' is not a host name/,
+    );
     const missing = join(dir, "missing.pem");
     expect(await refused(`rediss://127.0.0.1:${tlsPort}/0?tls_ca=${missing}`)).toMatch(
       new RegExp(`tls_ca '${missing}' in state URL .* cannot be read \\(ENOENT\\)`),
