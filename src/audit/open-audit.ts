@@ -1,7 +1,7 @@
 /** Opens the audit trail a URL names: SQLite under the data directory, PostgreSQL, or off. */
 
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { SignalboxError } from "../errors/signalbox-error.js";
@@ -61,6 +61,20 @@ export function parseAuditUrl(url: string | undefined, dataDir: string): Target 
     }
     const schema = parsed.searchParams.get("schema") ?? undefined;
     parsed.searchParams.delete("schema");
+    // The driver reads these files when it connects; a missing one is a configuration mistake.
+    for (const name of ["sslrootcert", "sslcert", "sslkey"]) {
+      const file = parsed.searchParams.get(name);
+      if (file === null) continue;
+      try {
+        accessSync(file, constants.R_OK);
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        throw new SignalboxError(
+          "CONFIG_INVALID",
+          `${name} '${file}' in audit URL "${redactUrl(value)}" cannot be read (${why})`,
+        );
+      }
+    }
     return { kind: "postgresql", connectionString: parsed.toString(), ...(schema ? { schema } : {}) };
   }
   throw new SignalboxError(
