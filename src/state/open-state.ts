@@ -9,6 +9,7 @@ import { RedisStateStore } from "./redis.js";
 import { isMultiHostScheme, redisTarget, splitStateUrl } from "./redis-target.js";
 import { readTls } from "./redis-tls.js";
 import { SqliteStateStore } from "./sqlite.js";
+import { MAX_LEASE_MS, MIN_LEASE_MS } from "./sqlite-lock.js";
 
 export { maskUrl };
 
@@ -45,7 +46,18 @@ function openSqlite(spec: string, dataDir: string): Promise<StateStore> {
   const params = new URLSearchParams(query);
   const path = target.startsWith("//") ? target.slice(2) : target;
   const file = path === "" ? join(dataDir, "state.db") : isAbsolute(path) ? path : join(dataDir, path);
-  return SqliteStateStore.open({ file, strict: flag(params.get("strict"), spec) });
+  const leaseMs = wholeNumberParam(params, "lease_ms", 1, "milliseconds", spec);
+  if (leaseMs !== undefined && (leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS)) {
+    throw new SignalboxError(
+      "CONFIG_INVALID",
+      `lease_ms '${leaseMs}' in state URL '${maskUrl(spec)}' must be from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} milliseconds`,
+    );
+  }
+  return SqliteStateStore.open({
+    file,
+    strict: flag(params.get("strict"), spec),
+    ...(leaseMs !== undefined ? { leaseMs } : {}),
+  });
 }
 
 /** A whole-number query parameter of a state URL, at least `min`; undefined when absent. */

@@ -9,7 +9,9 @@
  * A process elsewhere (another container on a shared volume, another host on a network share)
  * cannot see that pid: for it the lock is a lease, which the owner renews every few seconds (the
  * file's modification time), and which is taken over only once it has not been renewed for
- * `leaseMs`. A lock holding only a pid (an earlier release) counts as from this namespace.
+ * `leaseMs`. The lease is the owner's: it is written into the lock, so a process started with a
+ * shorter one does not take over a live lock renewed at a slower pace. A lock holding only a pid (an
+ * earlier release) counts as from this namespace; one without a lease, as holding the default.
  */
 
 import { randomUUID } from "node:crypto";
@@ -21,16 +23,24 @@ import { SignalboxError } from "../errors/signalbox-error.js";
 const held = new Set<string>();
 
 export interface LockOptions {
-  /** How long a lock from another namespace stays in force without renewal. Default 30 s. */
+  /**
+   * How long this process's lock stays in force, for a process in another namespace, without being
+   * renewed; it is renewed every sixth of that. Default 30 s.
+   */
   readonly leaseMs?: number;
 }
 
-const DEFAULT_LEASE_MS = 30_000;
+export const DEFAULT_LEASE_MS = 30_000;
+/** Bounds of a lease set by configuration (`?lease_ms=` on a SQLite state URL). */
+export const MIN_LEASE_MS = 1_000;
+export const MAX_LEASE_MS = 600_000;
 
 interface Owner {
   readonly pid: number;
   readonly host?: string;
   readonly namespace?: string;
+  /** The owner's lease, ms (absent in locks of earlier releases: the default). */
+  readonly leaseMs?: number;
 }
 
 /** This process's pid namespace: boot id and namespace inode on Linux, empty elsewhere. */
@@ -43,7 +53,7 @@ function currentNamespace(): string {
   }
 }
 
-const ME: Required<Owner> = { pid: process.pid, host: hostname(), namespace: currentNamespace() };
+const ME: Required<Omit<Owner, "leaseMs">> = { pid: process.pid, host: hostname(), namespace: currentNamespace() };
 
 /** A held lock: call it to release; `owned()` tells whether the lock file still names this process. */
 export type StateLock = (() => void) & { readonly owned: () => boolean };
@@ -56,9 +66,9 @@ export function lockStateFile(file: string, options: LockOptions = {}): StateLoc
   const lock = `${file}.lock`;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (!createWithOwner(lock)) {
+    if (!createWithOwner(lock, leaseMs)) {
       const owner = readOwner(lock);
-      if (owner !== undefined && stillHeld(lock, owner, leaseMs)) throw inUse(file, owner, leaseMs);
+      if (owner !== undefined && stillHeld(lock, owner)) throw inUse(file, owner);
       // Stale: its owner is gone. Removed only if it still names that owner, so a lock another
       // starting process has just taken over is not removed in turn.
       if (sameOwner(readOwner(lock), owner)) removeQuietly(lock);
@@ -86,16 +96,17 @@ export function lockStateFile(file: string, options: LockOptions = {}): StateLoc
   throw new SignalboxError("STATE_UNAVAILABLE", `cannot take the lock file '${lock}' of the state database`);
 }
 
-/** Whether `owner`'s lock is still in force. */
-function stillHeld(lock: string, owner: Owner, leaseMs: number): boolean {
+/** Whether `owner`'s lock is still in force: judged by its own lease, not the one this process renews at. */
+function stillHeld(lock: string, owner: Owner): boolean {
   if (sameNamespace(owner)) {
     return isRunning(owner.pid) && (owner.pid !== process.pid || held.has(lock));
   }
   const renewed = modifiedAt(lock);
-  return renewed !== undefined && Date.now() - renewed < leaseMs;
+  return renewed !== undefined && Date.now() - renewed < (owner.leaseMs ?? DEFAULT_LEASE_MS);
 }
 
-function inUse(file: string, owner: Owner, leaseMs: number): SignalboxError {
+function inUse(file: string, owner: Owner): SignalboxError {
+  const leaseMs = owner.leaseMs ?? DEFAULT_LEASE_MS;
   const who = !sameNamespace(owner)
     ? `a process elsewhere (pid ${owner.pid} on '${owner.host}', another container or host; its lock is taken over once not renewed for ${Math.round(leaseMs / 1000)} s)`
     : owner.pid === process.pid
@@ -112,10 +123,10 @@ function inUse(file: string, owner: Owner, leaseMs: number): SignalboxError {
  * file that is then hard-linked to the lock's name, which fails if the lock exists. A lock is never
  * seen empty (an empty one would read as stale to a process starting at the same moment).
  */
-function createWithOwner(lock: string): boolean {
+function createWithOwner(lock: string, leaseMs: number): boolean {
   const temp = `${lock}.${process.pid}.${randomUUID()}`;
   try {
-    writeFileSync(temp, JSON.stringify(ME), { flag: "wx" });
+    writeFileSync(temp, JSON.stringify({ ...ME, leaseMs }), { flag: "wx" });
     linkSync(temp, lock);
     return true;
   } catch (err) {
@@ -141,7 +152,8 @@ export function readOwner(lock: string): Owner | undefined {
     const o = JSON.parse(text) as Partial<Record<keyof Owner, unknown>>;
     const pid = positivePid(Number(o.pid));
     if (!pid || typeof o.host !== "string" || typeof o.namespace !== "string") return undefined;
-    return { pid: pid.pid, host: o.host, namespace: o.namespace };
+    const lease = typeof o.leaseMs === "number" && Number.isInteger(o.leaseMs) && o.leaseMs > 0 ? o.leaseMs : undefined;
+    return { pid: pid.pid, host: o.host, namespace: o.namespace, ...(lease !== undefined ? { leaseMs: lease } : {}) };
   } catch {
     return undefined;
   }

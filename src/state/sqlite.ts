@@ -42,6 +42,11 @@ export interface SqliteStateOptions {
   maxProfiles?: number;
   /** Most counters, claims and pending decisions held, each. Default 1,000,000. */
   maxEntries?: number;
+  /**
+   * How long the file's lock stays in force, for a process in another container or host, when this
+   * process stops renewing it (`sqlite-lock.ts`). Default 30 s.
+   */
+  leaseMs?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -84,7 +89,9 @@ export class SqliteStateStore implements StateStore {
     const inMemory = options.file === ":memory:";
     const file = inMemory ? options.file : resolve(options.file);
     if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-    const lock = inMemory ? undefined : lockStateFile(file);
+    const lock = inMemory
+      ? undefined
+      : lockStateFile(file, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
     const release = lock ?? (() => {});
     let db: Database.Database | undefined;
     let writer: BatchWriter | undefined;

@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, wr
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load-config.js";
+import { openStateStore } from "../../src/state/open-state.js";
 import { SqliteStateStore } from "../../src/state/sqlite.js";
 import { lockStateFile, readOwner } from "../../src/state/sqlite-lock.js";
 
@@ -32,7 +34,12 @@ describe("sqlite state single owner", () => {
   it("refuses a second process while the first owns the file, and lets it in once the first has closed", async () => {
     const file = join(dir, "owned.db");
     const first = await SqliteStateStore.open({ file });
-    expect(readOwner(`${file}.lock`)).toEqual({ pid: process.pid, host: hostname(), namespace: expect.any(String) });
+    expect(readOwner(`${file}.lock`)).toEqual({
+      pid: process.pid,
+      host: hostname(),
+      namespace: expect.any(String),
+      leaseMs: 30_000,
+    });
     const second = openInChild(file);
     const refused = await second.outcome;
     expect(refused.opened).toBe(false);
@@ -72,6 +79,40 @@ describe("sqlite state single owner", () => {
     const store = await SqliteStateStore.open({ file });
     expect(readOwner(`${file}.lock`)?.pid).toBe(process.pid);
     await store.close();
+  });
+
+  it("judges a lock from another namespace by its owner's lease, not by this process's own", async () => {
+    const file = join(dir, "leases.db");
+    const lock = `${file}.lock`;
+    const elsewhere = { pid: 4242, host: "node-b", namespace: "another-boot/pid:[1]" };
+    const twoSecondsAgo = new Date(Date.now() - 2_000);
+    // An owner with a 1 s lease that stopped renewing 2 s ago is gone, though this process's lease is 30 s.
+    writeFileSync(lock, JSON.stringify({ ...elsewhere, leaseMs: 1_000 }));
+    utimesSync(lock, twoSecondsAgo, twoSecondsAgo);
+    const store = await SqliteStateStore.open({ file });
+    expect(readOwner(lock)).toMatchObject({ pid: process.pid, leaseMs: 30_000 });
+    await store.close();
+    // An owner with the default lease, renewed 2 s ago, is alive, though this process asks for 1 s.
+    writeFileSync(lock, JSON.stringify({ ...elsewhere, leaseMs: 30_000 }));
+    utimesSync(lock, twoSecondsAgo, twoSecondsAgo);
+    await expect(SqliteStateStore.open({ file, leaseMs: 1_000 })).rejects.toMatchObject({
+      code: "STATE_UNAVAILABLE",
+      message: expect.stringContaining("its lock is taken over once not renewed for 30 s"),
+    });
+    rmSync(lock);
+  });
+
+  it("writes the lease set with ?lease_ms= into its lock, and checks the setting", async () => {
+    const store = await openStateStore("sqlite:lease.db?lease_ms=5000", dir);
+    expect(readOwner(join(dir, "lease.db.lock"))).toMatchObject({ pid: process.pid, leaseMs: 5_000 });
+    await store.close();
+    await expect(openStateStore("sqlite:lease.db?lease_ms=500", dir)).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+      message: expect.stringMatching(/lease_ms '500' in state URL .* must be from 1000 to 600000 milliseconds/),
+    });
+    expect(() => loadConfig({ flags: { state: "sqlite:?lease_ms=abc" } })).toThrow(
+      /lease_ms "abc" .* must be from 1000 to 600000 milliseconds/,
+    );
   });
 
   it("refuses a lock another namespace keeps renewing, and takes it over once its lease has run out", async () => {
