@@ -7,7 +7,6 @@
  * with an error that says why.
  */
 
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ import { PostgresTlsServer, postgresBinaries } from "../support/postgres-tls-ser
 import { makeCertificates, opensslInstalled, type TestCertificates } from "../support/tls-certs.js";
 import { runAuditConformance } from "./conformance.js";
 import { makeEntry } from "./fixtures.js";
+import { postgresHarness, testSchema } from "./postgres-harness.js";
 
 const bin = postgresBinaries();
 const ready = bin !== undefined && opensslInstalled();
@@ -45,28 +45,10 @@ describe.skipIf(!ready)("the PostgreSQL audit store over TLS", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  runAuditConformance("postgresql over TLS", async () => {
-    const connectionString = server.url(certs.ca);
-    const schema = `sbaudit_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const backends: PostgresAuditBackend[] = [];
-    const admin = await PostgresAuditBackend.open({ connectionString, schema });
-    return {
-      async open() {
-        const b = await PostgresAuditBackend.open({ connectionString, schema, durability: "strict" });
-        backends.push(b);
-        return b;
-      },
-      exec: (sql, params = []) => admin.exec(sql, params),
-      async cleanup() {
-        for (const b of backends) await b.close().catch(() => {});
-        await admin.dropSchema();
-        await admin.close();
-      },
-    };
-  });
+  runAuditConformance("postgresql over TLS", () => postgresHarness(server.url(certs.ca)));
 
   it("keeps the TLS parameters of an --audit URL: records a decision and verifies the chain over TLS", async () => {
-    const schema = `sbaudit_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    const schema = testSchema();
     const trail = await openAuditStore(server.url(certs.ca, `schema=${schema}`), dir);
     try {
       for (let n = 1; n <= 5; n++) await trail.recordDecision(makeEntry({ n }));

@@ -1,10 +1,9 @@
 /** Runs the audit conformance suite against a real PostgreSQL, each test in a schema of its own. */
 
-import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { describe, it } from "vitest";
-import { PostgresAuditBackend } from "../../src/audit/postgres-backend.js";
 import { runAuditConformance } from "./conformance.js";
+import { postgresHarness } from "./postgres-harness.js";
 
 const URL = process.env.SIGNALBOX_TEST_POSTGRES ?? "postgresql://postgres@127.0.0.1:5432/test";
 
@@ -29,24 +28,7 @@ if (!up) {
 }
 
 if (up) {
-  runAuditConformance("postgresql", async () => {
-    const schema = `sbaudit_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const backends: PostgresAuditBackend[] = [];
-    const admin = await PostgresAuditBackend.open({ connectionString: URL, schema });
-    return {
-      async open() {
-        const b = await PostgresAuditBackend.open({ connectionString: URL, schema, durability: "strict" });
-        backends.push(b);
-        return b;
-      },
-      exec: (sql, params = []) => admin.exec(sql, params),
-      async cleanup() {
-        for (const b of backends) await b.close().catch(() => {});
-        await admin.dropSchema();
-        await admin.close();
-      },
-    };
-  });
+  runAuditConformance("postgresql", () => postgresHarness(URL));
 } else {
   describe.skip("audit conformance: postgresql (no server)", () => {
     it("needs PostgreSQL", () => {});
