@@ -15,7 +15,7 @@ import {
   splitStateUrl,
 } from "../state/redis-target.js";
 import { tlsParamProblem } from "../state/redis-tls.js";
-import { MAX_LEASE_MS, MIN_LEASE_MS } from "../state/sqlite-lock.js";
+import { configuredLease, LEASE_RULE } from "../state/sqlite-lock.js";
 import { parseApiKey, splitKeyList } from "./api-keys.js";
 import { Secret } from "./secret.js";
 import {
@@ -155,8 +155,8 @@ function stateUrl(raw: unknown): Parsed<string> {
     if (strict !== null && !["", "true", "false", "1", "0"].includes(strict))
       return bad(`strict "${strict}" in ${shown} must be true or false`);
     const lease = params.get("lease_ms");
-    if (lease !== null && !(/^\d{1,9}$/.test(lease) && Number(lease) >= MIN_LEASE_MS && Number(lease) <= MAX_LEASE_MS))
-      return bad(`lease_ms "${lease}" in ${shown} must be from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} milliseconds`);
+    if (lease !== null && configuredLease(lease) === undefined)
+      return bad(`lease_ms "${lease}" in ${shown} ${LEASE_RULE}`);
   }
   if (scheme.startsWith("redis")) {
     const timeout = params.get("timeout_ms");

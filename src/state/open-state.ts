@@ -9,7 +9,7 @@ import { RedisStateStore } from "./redis.js";
 import { isMultiHostScheme, redisTarget, splitStateUrl } from "./redis-target.js";
 import { readTls } from "./redis-tls.js";
 import { SqliteStateStore } from "./sqlite.js";
-import { MAX_LEASE_MS, MIN_LEASE_MS } from "./sqlite-lock.js";
+import { configuredLease, LEASE_RULE } from "./sqlite-lock.js";
 
 export { maskUrl };
 
@@ -46,12 +46,10 @@ function openSqlite(spec: string, dataDir: string): Promise<StateStore> {
   const params = new URLSearchParams(query);
   const path = target.startsWith("//") ? target.slice(2) : target;
   const file = path === "" ? join(dataDir, "state.db") : isAbsolute(path) ? path : join(dataDir, path);
-  const leaseMs = wholeNumberParam(params, "lease_ms", 1, "milliseconds", spec);
-  if (leaseMs !== undefined && (leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS)) {
-    throw new SignalboxError(
-      "CONFIG_INVALID",
-      `lease_ms '${leaseMs}' in state URL '${maskUrl(spec)}' must be from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} milliseconds`,
-    );
+  const lease = params.get("lease_ms");
+  const leaseMs = lease === null ? undefined : configuredLease(lease);
+  if (lease !== null && leaseMs === undefined) {
+    throw new SignalboxError("CONFIG_INVALID", `lease_ms '${lease}' in state URL '${maskUrl(spec)}' ${LEASE_RULE}`);
   }
   return SqliteStateStore.open({
     file,

@@ -32,8 +32,17 @@ export interface LockOptions {
 
 export const DEFAULT_LEASE_MS = 30_000;
 /** Bounds of a lease set by configuration (`?lease_ms=` on a SQLite state URL). */
-export const MIN_LEASE_MS = 1_000;
-export const MAX_LEASE_MS = 600_000;
+const MIN_LEASE_MS = 1_000;
+const MAX_LEASE_MS = 600_000;
+/** What a configured lease must be, for error messages. */
+export const LEASE_RULE = `must be from ${MIN_LEASE_MS} to ${MAX_LEASE_MS} milliseconds`;
+
+/** A configured lease (`?lease_ms=`) in ms, or undefined when `text` is not a whole number within the bounds. */
+export function configuredLease(text: string): number | undefined {
+  if (!/^\d{1,9}$/.test(text)) return undefined;
+  const ms = Number(text);
+  return ms >= MIN_LEASE_MS && ms <= MAX_LEASE_MS ? ms : undefined;
+}
 
 interface Owner {
   readonly pid: number;
