@@ -408,7 +408,7 @@ export class RedisStateStore implements StateStore {
     const call = this.redis.call("HGETALL", key) as Promise<StoredHash>;
     if (!this.cluster) return call;
     const alone = call.catch((err: unknown) => {
-      if (!this.slotMoved(err)) throw err;
+      if (!this.retriesAfterSlotMove(err)) throw err;
       const command = new RedisCommand("HGETALL", [key], { replyEncoding: "utf8" });
       return this.redis.sendCommand(command) as Promise<StoredHash>;
     });
@@ -451,7 +451,7 @@ export class RedisStateStore implements StateStore {
     const split = splitRead(read, groupOf);
     const send = (part: ScriptRead): Promise<unknown> =>
       this.evalPart(script, readKeys(part), readArgs(part), started).catch((err: unknown) => {
-        if (!(retry && this.slotMoved(err))) throw err;
+        if (!(retry && this.retriesAfterSlotMove(err))) throw err;
         return this.readParts(part, keySlot, false, started);
       });
     if (split.calls.length === 1) return send(read);
@@ -509,7 +509,7 @@ export class RedisStateStore implements StateStore {
           },
           (err: unknown) => {
             // Nothing of the part ran: sent again by slot, it brings its copies up to date itself.
-            if (retry && this.slotMoved(err))
+            if (retry && this.retriesAfterSlotMove(err))
               return this.writeParts(part.keys, part.ops, mine, keySlot, false, started);
             if (mine.length > 0) this.copies.afterFailedWrite(mine);
             throw err;
@@ -532,12 +532,12 @@ export class RedisStateStore implements StateStore {
   }
 
   /**
-   * Whether a Cluster call failed because a key's slot is served by another primary now (a
-   * resharding moved it, or is moving it). The cross-slot scripts check every key before they change
-   * anything, so nothing of such a call ran and it may be sent again. The client's slot table is
-   * refreshed at once, so that later calls are grouped by the new owners.
+   * Whether a failed Cluster call is to be sent again: it failed because a key's slot is served by
+   * another primary now (`slotMoved`: a resharding moved it, or is moving it). The cross-slot scripts
+   * check every key before they change anything, so nothing of such a call ran. Counts the retry and
+   * refreshes the client's slot table at once, so that later calls are grouped by the new owners.
    */
-  private slotMoved(err: unknown): boolean {
+  private retriesAfterSlotMove(err: unknown): boolean {
     if (!slotMoved(err)) return false;
     this.slotMovedRetries += 1;
     this.roundTrips += 1;
