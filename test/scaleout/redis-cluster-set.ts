@@ -11,9 +11,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { scanAll } from "../../src/state/redis-client.js";
-import { redisAnswers } from "../support/redis-probe.js";
+import { redisAnswers, withServer } from "../support/redis-probe.js";
 import { EPHEMERAL_ARGS, freePort } from "./redis-process.js";
 import { until } from "./redis-sentinel-set.js";
 
@@ -30,24 +30,6 @@ export interface ClusterTls {
 
 /** How many hash slots a Redis Cluster divides its keys into. */
 const SLOTS = 16_384;
-
-/** Runs `use` on a one-off connection to the server on `port` that never retries, and always closes it. */
-async function withServer<T>(port: number, use: (server: Redis) => Promise<T>): Promise<T> {
-  const server = new Redis({
-    port,
-    host: "127.0.0.1",
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  server.on("error", () => {});
-  try {
-    await server.connect();
-    return await use(server);
-  } finally {
-    server.disconnect();
-  }
-}
 
 /** Whether the server on `port` reports the cluster healthy (`cluster_state:ok`) with every slot assigned. */
 async function clusterOk(port: number): Promise<boolean> {

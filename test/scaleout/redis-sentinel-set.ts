@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { redisAnswers } from "../support/redis-probe.js";
+import { redisAnswers, withServer } from "../support/redis-probe.js";
 import { freePort, RedisProcess } from "./redis-process.js";
 
 /** Certificates for a set that speaks TLS: the server certificate is also each server's client certificate towards the others. */
@@ -149,25 +149,14 @@ export class RedisSentinelSet {
     return this.sentinel.port;
   }
 
-  /** Runs `use` on a one-off connection to the replica's plain port (the new primary after a failover). */
-  private async onReplica<T>(use: (server: Redis) => Promise<T>): Promise<T> {
-    const server = new Redis(this.replica.port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0 });
-    try {
-      await server.connect();
-      return await use(server);
-    } finally {
-      server.disconnect();
-    }
-  }
-
-  /** Whether the replica holds `key`. */
+  /** Whether the replica (the new primary after a failover) holds `key`, asked on its plain port. */
   replicaHas(key: string): Promise<boolean> {
-    return this.onReplica(async (server) => (await server.exists(key)) === 1);
+    return withServer(this.replica.port, async (server) => (await server.exists(key)) === 1);
   }
 
   /** The replica's `CLIENT LIST` (a store connected over TLS is listed by its name too). */
   replicaClients(): Promise<string> {
-    return this.onReplica(async (server) => String(await server.call("CLIENT", "LIST")));
+    return withServer(this.replica.port, async (server) => String(await server.call("CLIENT", "LIST")));
   }
 
   /** Makes the sentinel promote the replica, and resolves once it names the replica as the primary. */

@@ -1,4 +1,7 @@
-/** Whether a Redis answers PING at a URL, asked once without retries or queueing (for test set-up). */
+/**
+ * One-off connections to a Redis for test set-up, without retries or queueing: whether one answers
+ * PING at a URL, and a question asked of the server on a port.
+ */
 
 import { Redis } from "ioredis";
 
@@ -29,4 +32,22 @@ export async function redisFor(suite: string, url: string): Promise<boolean> {
   if (process.env.CI === "true") throw new Error(`redis is not reachable at '${url}' and CI=true: refusing to skip`);
   console.warn(`\n*** SKIPPING ${suite}: no Redis at '${url}' ***\n`);
   return false;
+}
+
+/** Runs `use` on a one-off connection to the server on `port` that never retries, and always closes it. */
+export async function withServer<T>(port: number, use: (server: Redis) => Promise<T>): Promise<T> {
+  const server = new Redis({
+    port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  server.on("error", () => {});
+  try {
+    await server.connect();
+    return await use(server);
+  } finally {
+    server.disconnect();
+  }
 }
